@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its measurements and their ratio to a baseline measured in the same run."""

@@ -1,0 +1,73 @@
+"""Signed download links for job outputs, and serving them from the blob store (/cdn/*)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from aiohttp import web
+
+from protos.jobs.v1 import jobs_pb2
+from services.common.blobstore import LocalBlobStore
+from services.common.errors import NotFound, PermissionDenied, R
+from services.common.signing import UrlSigner
+
+SIGNER = web.AppKey("url_signer", UrlSigner)
+BLOBS = web.AppKey("blobs", LocalBlobStore)
+PUBLIC_URL = web.AppKey("public_url", str)
+
+
+def download_url(request: web.Request, job: jobs_pb2.Job, now: datetime) -> str | None:
+    """A signed link to a succeeded job's output while it has not expired; else None."""
+    if job.status != jobs_pb2.JOB_STATUS_SUCCEEDED or not job.output.key:
+        return None
+    expires_at = job.output_expires_at.ToDatetime(tzinfo=UTC)
+    if expires_at <= now:
+        return None
+    path = request.app[SIGNER].path(job.output.key, expires_at=expires_at, name=job.output_filename)
+    return public_base(request) + path
+
+
+def public_base(request: web.Request) -> str:
+    """Where callers reach this gateway: the configured public URL, else the request's origin."""
+    return (request.app[PUBLIC_URL] or str(request.url.origin())).rstrip("/")
+
+
+async def serve(request: web.Request) -> web.StreamResponse:
+    """GET/HEAD /cdn/{key}: checks signature and expiry, then streams the file (Range, ETag)."""
+    key = request.match_info["key"]
+    query = request.query
+    try:
+        expires = int(query.get("expires", ""))
+    except ValueError:
+        expires = 0
+    name = query.get("name", "")
+    if not request.app[SIGNER].verify(key, expires=expires, name=name, sig=query.get("sig", "")):
+        raise PermissionDenied("The download link is not valid.", reason=R.FORBIDDEN)
+    if expires <= datetime.now(UTC).timestamp():
+        raise PermissionDenied("The download link has expired.", reason=R.FORBIDDEN)
+    return serve_blob(request, key, name=name)
+
+
+def serve_blob(
+    request: web.Request, key: str, *, name: str = "", content_type: str | None = None, inline: bool = False
+) -> web.StreamResponse:
+    """A blob as a file response: Range, HEAD, ETag and Last-Modified come with aiohttp's FileResponse."""
+    try:
+        path = request.app[BLOBS].path_of(key)
+    except ValueError as exc:
+        raise NotFound("No such file.", reason=R.FILE_NOT_FOUND) from exc
+    if not path.is_file():
+        raise NotFound("No such file.", reason=R.FILE_NOT_FOUND)
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = web.FileResponse(path, headers=headers)
+    response.headers["Content-Disposition"] = _disposition(name or path.name, inline)
+    return response
+
+
+def _disposition(name: str, inline: bool) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

@@ -1,0 +1,251 @@
+"""Request bodies of the Encode API, validated strictly (unknown fields and wrong types refused)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, R
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, alias_generator=to_camel, validate_by_name=False)
+
+
+# Documented fields whose features arrive with later work: refused by name, never silently ignored.
+_NOT_YET = (
+    "optimize",
+    "vmaf_target",
+    "job_mode",
+    "package_type",
+    "hls",
+    "webhook",
+    "output_s3",
+    "output_google_drive",
+)
+
+
+class OnDemandEncodeRequest(Body):
+    source_url: str = Field(min_length=1, max_length=8192)
+    external_id: str | None = Field(None, max_length=255)
+    metadata: dict[str, Any] | None = None
+    # A superset of the contract's enums: vp9 (WebM/MKV) and 4320p are accepted too.
+    codec: Literal["h264", "h265", "av1", "vp9"] = "h264"
+    resolution: Literal["480p", "720p", "1080p", "1440p", "2160p", "4320p"] = "1080p"
+    container: Literal["mp4", "mkv", "webm", "mov"] = "mp4"
+    preset: Literal["fast", "standard", "slow"] = "fast"
+    quality: Literal["good", "better", "best"] = "better"
+    audio_policy: Literal["auto", "copy", "transcode-aac", "strip"] = "transcode-aac"
+    scale_policy: Literal["no-upscale", "allow-upscale", "downscale-only"] = "no-upscale"
+    priority: Literal["normal", "high"] = "normal"
+    output_expiry: int = Field(86400, ge=3600, le=604800)
+    # The contract's defaults: 30 fps, forced. `preserve` keeps the source's frame rate.
+    fps: int = Field(30, ge=1, le=240)
+    frame_rate_policy: Literal["preserve", "cap", "force"] = "force"
+    bitrate_tier: Literal["low", "medium", "high"] = "medium"
+    passes: int = Field(1, ge=1, le=2)
+    # vidkiln's own: when the poster frame (and thumbnails) are taken; default a tenth of the way in.
+    poster_at_sec: float | None = Field(None, ge=0)
+    output_dropbox: Any = None
+    optimize: Any = None
+    vmaf_target: Any = None
+    job_mode: Any = None
+    package_type: Any = None
+    hls: Any = None
+    webhook: Any = None
+    output_s3: Any = None
+    output_google_drive: Any = None
+
+    def check_supported(self) -> None:
+        """410 for Dropbox; 400 naming each documented field this server cannot honour yet."""
+        if self.output_dropbox is not None:
+            raise FailedPrecondition(
+                "Dropbox is no longer supported; deliver to S3, Google Drive or the CDN.",
+                reason=R.DROPBOX_DEPRECATED,
+            )
+        unsupported = [name for name in _NOT_YET if getattr(self, name) is not None]
+        if unsupported:
+            raise InvalidArgument(
+                "Some requested features are not supported by this server yet.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation(to_camel(n), "is not supported by this server yet") for n in unsupported],
+            )
+
+
+async def read_json(request: web.Request, model: type[Model], *, optional: bool = False) -> Model:
+    """Parses and validates a JSON body; 400 invalid_body with per-field issues when it is wrong.
+
+    `optional`: an empty body (the SDK sends none for several POSTs) means an empty object."""
+    return validate(model, await read_raw(request, optional=optional))
+
+
+async def read_raw(request: web.Request, *, optional: bool = False) -> Any:
+    """The JSON body as parsed (for hashing an Idempotency-Key before validation)."""
+    raw = await request.read()
+    if optional and not raw.strip():
+        return {}
+    if request.content_type != "application/json":
+        raise InvalidArgument(
+            "Send the body as JSON with Content-Type: application/json.", reason=R.CONTENT_TYPE_UNSUPPORTED
+        )
+    try:
+        return json.loads(raw or b"null")
+    except ValueError as exc:
+        raise InvalidArgument(f"The body is not valid JSON: {exc}.", reason=R.BODY_INVALID) from exc
+
+
+def validate(model: type[Model], data: Any) -> Model:
+    """The model for already-parsed JSON; 400 invalid_body with per-field issues."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        violations = [
+            FieldViolation(".".join(str(p) for p in error["loc"]) or "body", error["msg"]) for error in exc.errors()
+        ]
+        raise InvalidArgument("The request body is not valid.", reason=R.BODY_INVALID, violations=violations) from exc
+
+
+class LoginRequest(Body):
+    email: str = Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")
+    password: str = Field(min_length=8, max_length=1024)
+
+
+class RefreshRequest(Body):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class ApiKeyCreateRequest(Body):
+    name: str = Field(min_length=1, max_length=255)
+    scopes: (
+        list[
+            Literal[
+                "jobs:create",
+                "jobs:read",
+                "jobs:cancel",
+                "tokens:read",
+                "tokens:write",
+                "webhooks:manage",
+                "credentials:manage",
+            ]
+        ]
+        | None
+    ) = None  # left out: every scope; [] : none
+    expires_in_days: int | None = Field(None, ge=1, le=365)
+
+
+Codec = Literal["h264", "h265", "av1", "vp9"]
+Resolution = Literal["480p", "720p", "1080p", "1440p", "2160p", "4320p"]
+Container = Literal["mp4", "mkv", "webm", "mov"]
+Quality = Literal["good", "better", "best"]
+AudioPolicy = Literal["auto", "copy", "transcode-aac", "strip"]
+FrameRatePolicy = Literal["preserve", "cap", "force"]
+ScalePolicy = Literal["no-upscale", "allow-upscale", "downscale-only"]
+
+
+class _Overrides(Body):
+    """Encode settings a later step may change (approve, confirm, bulk settings)."""
+
+    container: Container | None = None
+    quality: Quality | None = None
+    audio_policy: AudioPolicy | None = None
+    frame_rate_policy: FrameRatePolicy | None = None
+    scale_policy: ScalePolicy | None = None
+    optimize: Literal["none"] | None = None  # vmaf is not offered (yet): refused by its enum
+    vmaf_target: Any = None
+
+    def check_supported(self) -> None:
+        if self.vmaf_target is not None:
+            raise InvalidArgument(
+                "VMAF targeting is not supported by this server yet.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("vmafTarget", "is not supported by this server yet")],
+            )
+
+
+class JobCreateRequest(_Overrides):
+    """POST /jobs: the classic flow (codec, resolution and fps are required by the contract)."""
+
+    external_id: str | None = Field(None, max_length=255)
+    metadata: dict[str, Any] | None = None
+    codec: Codec
+    resolution: Resolution
+    fps: int = Field(ge=1, le=240)
+    preset: Literal["fast", "standard", "slow"] = "fast"
+    bitrate_tier: Literal["low", "medium", "high"] = "medium"
+    passes: int = Field(1, ge=1, le=2)
+    policy: Literal["fastest", "gpu_first", "gpu_only"] = "gpu_first"
+    source_url: str | None = Field(None, min_length=1, max_length=8192)
+    original_filename: str | None = Field(None, max_length=255)
+    source_s3: Any = None
+    confirm: bool = False
+    priority: Literal["normal", "high"] = "normal"
+
+    def check_supported(self) -> None:
+        super().check_supported()
+        if self.policy == "gpu_only":
+            raise InvalidArgument(
+                "This platform encodes on CPUs: gpu_only cannot be honoured.",
+                reason=R.OPTIONS_INCOMPATIBLE,
+                violations=[FieldViolation("policy", "no GPU encoders on this platform")],
+            )
+        if self.source_s3 is not None:
+            raise InvalidArgument(
+                "S3 sources are not supported by this server yet.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("sourceS3", "is not supported by this server yet")],
+            )
+
+
+class BulkSettings(_Overrides):
+    fail_fast: bool = False
+    dry_run: bool = False
+    confirm: bool = False
+
+
+class BulkCreateRequest(Body):
+    jobs: list[JobCreateRequest] = Field(min_length=1, max_length=1000)
+    settings: BulkSettings = Field(default_factory=BulkSettings)
+
+
+class ApproveRequest(_Overrides):
+    """POST /jobs/{id}/approve-unified: the create's settings may still change here."""
+
+    codec: Codec | None = None
+    resolution: Resolution | None = None
+    fps: int | None = Field(None, ge=1, le=240)
+    preset: Literal["fast", "standard", "slow"] | None = None
+    bitrate_tier: Literal["low", "medium", "high"] | None = None
+    passes: int | None = Field(None, ge=1, le=2)
+    policy: Literal["fastest", "gpu_first", "gpu_only"] | None = None
+
+
+class ConfirmRequest(_Overrides):
+    """POST /jobs/{id}/confirm."""
+
+
+class BulkConfirmRequest(Body):
+    job_ids: list[str] = Field(min_length=1, max_length=1000)
+    settings: ConfirmRequest = Field(default_factory=ConfirmRequest)
+
+
+class CreditRequest(Body):
+    """POST /tokens/reserve | release | deduct."""
+
+    job_id: str = Field(min_length=1, max_length=64)
+    amount: int = Field(ge=1, le=10**9)
+
+
+class StreamPart(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    PartNumber: int = Field(ge=1, le=10000)  # noqa: N815 - the contract's PascalCase
+    ETag: str = Field(min_length=1, max_length=128)  # noqa: N815
+
+
+class StreamFinalizeRequest(Body):
+    parts: list[StreamPart] | None = None

@@ -1,0 +1,1 @@
+"""Auth service: accounts, API keys and the internal tokens other services verify."""

@@ -1,0 +1,1 @@
+"""The `vidkiln` command: run the platform (`up`) and administer it (accounts, keys)."""

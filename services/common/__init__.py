@@ -1,0 +1,1 @@
+"""Shared runtime of every vidkiln service: a library that imports no service."""

@@ -1,0 +1,75 @@
+"""Settings every process reads from `VIDKILN_*` environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BaseServiceSettings(BaseSettings):
+    """What every service needs: where its data lives, how to reach NATS, the DB and its peers."""
+
+    model_config = SettingsConfigDict(env_prefix="VIDKILN_", extra="ignore")
+
+    data_dir: Path = Field(Path(".vidkiln"), description="SQLite files, blob store, secret key, embedded NATS store.")
+    grpc_listen: str = Field("127.0.0.1:0", description="host:port this service's gRPC server binds.")
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server with JetStream.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy async URL (postgresql+asyncpg://...); default: SQLite in data_dir."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="Platform key for signing and encryption; default: generated into data_dir."
+    )
+    otlp_endpoint: str | None = Field(None, description="OTLP/gRPC collector; no export when unset.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    auth_addr: str = Field("127.0.0.1:50051", description="gRPC address of the auth service.")
+    jobs_addr: str = Field("127.0.0.1:50052", description="gRPC address of the jobs service.")
+    ingest_addr: str = Field("127.0.0.1:50053", description="gRPC address of the ingest service.")
+    encoder_addr: str = Field("127.0.0.1:50054", description="gRPC address of an encoder.")
+    webhooks_addr: str = Field("127.0.0.1:50055", description="gRPC address of the webhooks service.")
+    rpc_timeout: float = Field(10.0, description="Deadline in seconds of every internal RPC.")
+
+    def database_url_for(self, service: str) -> str:
+        """The configured URL, or this service's own SQLite file under the data directory."""
+        if self.database_url:
+            return self.database_url
+        path = (self.data_dir / "db" / f"{service}.sqlite3").resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{path}"
+
+    @property
+    def blob_dir(self) -> Path:
+        """Root of the local blob store."""
+        return self.data_dir / "blobs"
+
+    def platform_key(self) -> bytes:
+        """The platform secret: VIDKILN_SECRET_KEY, else the data directory's generated key."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        return load_or_create_key(self.data_dir / "secret.key")
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """Reads the key file, creating it atomically (0600) on first use by any process."""
+    try:
+        return path.read_bytes().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+        f.flush()
+        os.fsync(f.fileno())
+    try:
+        os.link(tmp, path)  # fails if another process won the race; then its key is the key
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_bytes().strip()

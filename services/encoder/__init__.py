@@ -1,0 +1,1 @@
+"""Encoder workers: take task.encode from JetStream, transcode with PyAV, report events."""

@@ -1,0 +1,1 @@
+"""Ingest service: sources, destinations and the platform's storage."""

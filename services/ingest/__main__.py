@@ -1,0 +1,60 @@
+"""Runs the ingest service: `python -m services.ingest`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+
+import aiohttp
+from opentelemetry.sdk.trace import TracerProvider
+
+from services.common.auth_client import open_resolver
+from services.common.blobstore import LocalBlobStore
+from services.common.http_source import client_timeout
+from services.common.lifecycle import run_until_signal
+from services.common.telemetry import configure_logging, configure_tracing
+from services.ingest.config import Settings
+from services.ingest.domain import Deps
+from services.ingest.server import create_server
+
+
+async def run(
+    settings: Settings,
+    *,
+    tracer_provider: TracerProvider,
+    stop: asyncio.Event,
+    on_ready: Callable[[int], None] = lambda _port: None,
+) -> None:
+    """Serves until `stop` is set."""
+    timeout = client_timeout(settings.source_connect_timeout, settings.source_read_timeout)
+    async with AsyncExitStack() as stack:
+        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
+        resolver = await open_resolver(
+            stack,
+            auth_addr=settings.auth_addr,
+            platform_key=settings.platform_key(),
+            tracer_provider=tracer_provider,
+            timeout=settings.rpc_timeout,
+        )
+        grpc_server = await create_server(
+            settings.grpc_listen, Deps(http=http, blobs=LocalBlobStore(settings.blob_dir)), resolver, tracer_provider
+        )
+        await grpc_server.serving()
+        on_ready(grpc_server.port)
+        await stop.wait()
+        await grpc_server.stop()
+
+
+def main() -> None:
+    settings = Settings()
+    configure_logging("ingest", settings.log_level)
+    provider = configure_tracing("ingest", otlp_endpoint=settings.otlp_endpoint)
+    try:
+        run_until_signal(lambda stop: run(settings, tracer_provider=provider, stop=stop))
+    finally:
+        provider.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Ingest use cases: deciding whether a source can be read, and what it holds, before a job runs."""
+
+from __future__ import annotations
+
+import asyncio
+import posixpath
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import aiohttp
+
+from protos.common.v1 import media_pb2, storage_pb2
+from services.common import http_source
+from services.common.blobstore import LocalBlobStore
+from services.common.errors import DomainError, InvalidArgument, R
+from services.common.probe import probe_file, probe_stream
+from services.common.remote_file import RangeUnsupported, RemoteFile
+
+# Probes read through the event loop while holding a thread: they get their own threads, because
+# on the default executor they could take every thread aiohttp's DNS lookups need, and wait forever.
+_PROBE_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
+
+
+@dataclass(frozen=True)
+class Deps:
+    http: aiohttp.ClientSession
+    blobs: LocalBlobStore
+
+
+@dataclass(frozen=True)
+class Inspection:
+    filename: str
+    size: int
+    content_type: str
+    probe: media_pb2.MediaProbe | None = None
+    probe_error: str = ""
+
+
+async def validate_source(deps: Deps, *, source: storage_pb2.Source, probe: bool = False) -> Inspection:
+    """The source's name, size and type (and probe); InvalidArgument when it cannot be read."""
+    kind = source.WhichOneof("kind")
+    if kind == "blob_key":
+        return await _blob(deps, source.blob_key, probe)
+    if kind == "url" and source.url:
+        return await _url(deps, source.url, probe)
+    raise InvalidArgument("A source is required.", reason=R.BODY_INVALID)
+
+
+async def _blob(deps: Deps, key: str, probe: bool) -> Inspection:
+    try:
+        path = deps.blobs.path_of(key)
+    except ValueError as exc:
+        raise InvalidArgument("No such upload.", reason=R.FILE_NOT_FOUND) from exc
+    if not path.is_file():
+        raise InvalidArgument("The upload has not arrived.", reason=R.FILE_NOT_FOUND)
+    inspection = Inspection(posixpath.basename(key), path.stat().st_size, "")
+    if not probe:
+        return inspection
+    try:
+        return _with_probe(inspection, await asyncio.to_thread(probe_file, path))
+    except DomainError as exc:
+        return _with_error(inspection, exc.message)
+
+
+async def _url(deps: Deps, url: str, probe: bool) -> Inspection:
+    remote = await http_source.inspect(deps.http, url)
+    inspection = Inspection(remote.filename, remote.size or 0, remote.content_type or "")
+    if not probe:
+        return inspection
+    try:
+        reader = await RemoteFile.open(deps.http, url)
+        loop = asyncio.get_running_loop()
+        return _with_probe(inspection, await loop.run_in_executor(_PROBE_THREADS, probe_stream, reader, reader.size))
+    except RangeUnsupported:
+        return _with_error(inspection, "The source server does not answer ranged requests; probed when encoding.")
+    except DomainError as exc:
+        return _with_error(inspection, exc.message)
+
+
+def _with_probe(inspection: Inspection, probe: media_pb2.MediaProbe) -> Inspection:
+    return Inspection(inspection.filename, inspection.size, inspection.content_type, probe, "")
+
+
+def _with_error(inspection: Inspection, error: str) -> Inspection:
+    return Inspection(inspection.filename, inspection.size, inspection.content_type, None, error)

@@ -1,0 +1,1 @@
+"""Jobs service: job records, the state machine, and the only writer of job state."""

@@ -1,0 +1,49 @@
+"""What the jobs use cases need from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from protos.common.v1 import media_pb2, storage_pb2
+from protos.jobs.v1 import jobs_pb2
+from services.common.db import Sessions
+from services.common.events import Publish
+from services.jobs.domain.credits import TrialPolicy
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What ingest learned about a source when it accepted it."""
+
+    filename: str
+    size: int
+    probe: media_pb2.MediaProbe | None = None
+    probe_error: str = ""
+
+    @property
+    def duration(self) -> float | None:
+        return self.probe.duration_sec if self.probe is not None and self.probe.duration_sec > 0 else None
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_running_per_account: int = 4  # jobs of one account at workers at once: others wait their turn
+    trial: TrialPolicy = field(default_factory=TrialPolicy)
+    dispatch_grace: float = 5.0  # seconds before the sweeper publishes a claimed task again
+
+
+async def _unheard(_job: jobs_pb2.Job) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Deps:
+    sessions: Sessions
+    publisher: Publish
+    inspect_source: Callable[[storage_pb2.Source, bool], Awaitable[SourceInfo]]
+    announce_cancel: Callable[[str], Awaitable[None]]
+    delete_objects: Callable[[Sequence[str]], Awaitable[int]]
+    policy: Policy = field(default_factory=Policy)
+    # The whole record after each committed change, for read models (the gateway's job view).
+    announce_job: Callable[[jobs_pb2.Job], Awaitable[None]] = _unheard

@@ -1,0 +1,133 @@
+"""The scheduler: which queued jobs go to the workers now.
+
+Each account may have at most `max_running_per_account` jobs at the workers (dispatched, not yet
+finished); the rest wait in the database, so one account's thousand-job batch never stands in
+front of another account's single job. Within an account, high priority goes first, then the
+oldest. A job is first claimed (in a transaction holding the account's lock), then its task is
+published; the sweeper publishes again any claim whose publish was not confirmed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import case
+from sqlmodel import col, func, select
+
+from protos.jobs.v1 import events_pb2
+from services.common import subjects
+from services.common.clock import utcnow
+from services.jobs import protomap
+from services.jobs.domain import credits, idempotency
+from services.jobs.domain.deps import Deps
+from services.jobs.models import Job
+from services.jobs.states import JobState
+
+logger = logging.getLogger(__name__)
+
+_LIVE = (JobState.QUEUED.value, JobState.RUNNING.value)
+
+
+async def schedule(deps: Deps, account_id: uuid.UUID) -> int:
+    """Dispatches as many of the account's waiting jobs as its cap allows; how many."""
+    now = utcnow()
+    async with deps.sessions.begin() as session:
+        await credits.lock_account(session, account_id, deps.policy.trial)  # one scheduler per account at a time
+        busy = await session.exec(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.account_id == account_id, col(Job.status).in_(_LIVE), col(Job.dispatched_at).is_not(None))
+        )
+        free = deps.policy.max_running_per_account - int(busy.one())
+        if free <= 0:
+            return 0
+        waiting = await session.exec(
+            select(Job)
+            .where(Job.account_id == account_id, Job.status == JobState.QUEUED.value, col(Job.dispatched_at).is_(None))
+            .order_by(case((col(Job.priority) == "high", 0), else_=1), col(Job.queued_at), col(Job.id))
+            .limit(free)
+        )
+        claimed = list(waiting.all())
+        for job in claimed:
+            job.dispatched_at = now
+            session.add(job)
+    await publish(deps, claimed)
+    return len(claimed)
+
+
+async def publish(deps: Deps, jobs: Sequence[Job]) -> None:
+    """Publishes each claimed job's task, then records that it reached the stream."""
+    sent = []
+    for job in jobs:
+        task = events_pb2.EncodeRequested(
+            job_id=str(job.id),
+            account_id=str(job.account_id),
+            source=protomap.source_of(job),
+            options=protomap.options_to_proto(job.options),
+            output_key=job.output_key,
+            output_filename=job.output_filename,
+        )
+        try:
+            await deps.publisher.publish(subjects.TASK_ENCODE, task, msg_id=f"{job.id}:encode")
+        except Exception:
+            # Claimed but not published: the sweeper tries again after the grace period.
+            logger.exception("publishing the task of job %s failed", job.id)
+            continue
+        sent.append(job.id)
+    if sent:
+        async with deps.sessions.begin() as session:
+            for job_id in sent:
+                stored = await session.get(Job, job_id)
+                if stored is not None:
+                    stored.published = True
+                    session.add(stored)
+
+
+async def announce(deps: Deps, job: Job) -> None:
+    """The job's new snapshot for read models. Best effort (core NATS): a reader that may have
+    missed one reads the job again."""
+    try:
+        await deps.announce_job(protomap.job_to_proto(job))
+    except Exception:
+        logger.warning("could not announce job %s to read models", job.id, exc_info=True)
+
+
+async def publish_state(deps: Deps, job: Job, previous: JobState) -> None:
+    """job.state_changed for a committed change; a repeat is dropped by the stream (same id)."""
+    changed = events_pb2.JobStateChanged(
+        job=protomap.job_to_proto(job), previous_status=protomap.STATUS_TO_PROTO[previous]
+    )
+    await deps.publisher.publish(subjects.JOB_STATE_CHANGED, changed, msg_id=f"{job.id}:{job.status}")
+
+
+async def sweep(deps: Deps, *, limit: int = 500) -> int:
+    """Republishes unconfirmed claims, schedules every account with waiting jobs, forgets old
+    idempotency answers. How many jobs it (re)dispatched."""
+    before = utcnow() - timedelta(seconds=deps.policy.dispatch_grace)
+    async with deps.sessions.begin() as session:
+        unconfirmed = (
+            await session.exec(
+                select(Job)
+                .where(Job.status == JobState.QUEUED.value, col(Job.dispatched_at) < before, Job.published == False)  # noqa: E712
+                .limit(limit)
+            )
+        ).all()
+        waiting = (
+            await session.exec(
+                select(Job.account_id)
+                .where(Job.status == JobState.QUEUED.value, col(Job.dispatched_at).is_(None))
+                .distinct()
+                .limit(limit)
+            )
+        ).all()
+    for job in unconfirmed:
+        logger.warning("re-publishing the task of job %s (its publish was not confirmed)", job.id)
+    await publish(deps, unconfirmed)
+    dispatched = len(unconfirmed)
+    for account_id in waiting:
+        dispatched += await schedule(deps, account_id)
+    await idempotency.purge(deps.sessions)
+    return dispatched

@@ -1,0 +1,138 @@
+"""Job rows <-> jobs.v1 protos (used by the servicer and by the events jobs publishes)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from protos.common.v1 import errors_pb2, media_pb2, storage_pb2
+from protos.jobs.v1 import jobs_pb2
+from services.jobs.models import Job, JobLog
+from services.jobs.states import JobState
+
+STATUS_TO_PROTO = {
+    JobState.CREATED: jobs_pb2.JOB_STATUS_CREATED,
+    JobState.QUEUED: jobs_pb2.JOB_STATUS_QUEUED,
+    JobState.RUNNING: jobs_pb2.JOB_STATUS_RUNNING,
+    JobState.SUCCEEDED: jobs_pb2.JOB_STATUS_SUCCEEDED,
+    JobState.FAILED: jobs_pb2.JOB_STATUS_FAILED,
+    JobState.CANCELED: jobs_pb2.JOB_STATUS_CANCELED,
+}
+STATUS_FROM_PROTO = {v: k for k, v in STATUS_TO_PROTO.items()}
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value)
+    return ts
+
+
+def probe_to_dict(probe: media_pb2.MediaProbe) -> dict[str, Any]:
+    return json_format.MessageToDict(probe, preserving_proto_field_name=True)
+
+
+def probe_from_dict(data: dict[str, Any] | None) -> media_pb2.MediaProbe | None:
+    if data is None:
+        return None
+    return json_format.ParseDict(data, media_pb2.MediaProbe(), ignore_unknown_fields=True)
+
+
+def options_to_proto(options: dict[str, Any]) -> jobs_pb2.EncodeOptions:
+    known = jobs_pb2.EncodeOptions.DESCRIPTOR.fields_by_name
+    return jobs_pb2.EncodeOptions(**{k: v for k, v in options.items() if k in known})
+
+
+def options_from_proto(options: jobs_pb2.EncodeOptions) -> dict[str, object]:
+    """The options a caller set (proto3 zero values and unset optionals mean "not given")."""
+    given: dict[str, object] = {f.name: getattr(options, f.name) for f in options.DESCRIPTOR.fields}
+    if not options.HasField("poster_at_sec"):
+        given.pop("poster_at_sec")
+    return given
+
+
+def source_of(job: Job) -> storage_pb2.Source:
+    if job.source_key:
+        return storage_pb2.Source(blob_key=job.source_key)
+    return storage_pb2.Source(url=job.source_url or "")
+
+
+def job_to_proto(job: Job) -> jobs_pb2.Job:
+    """The whole record as the contract describes it."""
+    output = None
+    if job.output_size is not None:
+        output = media_pb2.StoredObject(
+            key=job.output_key,
+            size_bytes=job.output_size,
+            content_type=job.output_content_type or "",
+            filename=job.output_filename,
+        )
+    reason = errors_pb2.ERROR_REASON_UNSPECIFIED
+    if job.failure_reason:
+        reason = errors_pb2.ErrorReason.Value(job.failure_reason)
+    return jobs_pb2.Job(
+        id=str(job.id),
+        account_id=str(job.account_id),
+        status=STATUS_TO_PROTO[JobState(job.status)],
+        options=options_to_proto(job.options),
+        source=source_of(job),
+        destination=storage_pb2.Destination(cdn=storage_pb2.CdnDestination(expiry_seconds=job.output_expiry_seconds)),
+        external_id=job.external_id or "",
+        metadata_json=job.metadata_json or "",
+        priority=job.priority,
+        progress=job.progress,
+        created_at=timestamp(job.created_at),
+        queued_at=timestamp(job.queued_at),
+        started_at=timestamp(job.started_at),
+        finished_at=timestamp(job.finished_at),
+        failure_reason=reason,
+        failure_message=job.failure_message or "",
+        output=output,
+        source_probe=probe_from_dict(job.source_probe),
+        output_probe=probe_from_dict(job.output_probe),
+        encoder=job.encoder or "",
+        output_expires_at=timestamp(job.output_expires_at),
+        source_filename=job.source_filename,
+        output_filename=job.output_filename,
+        attempt=job.attempt,
+        thumbnails=[json_format.ParseDict(t, media_pb2.StoredObject()) for t in job.thumbnails or ()],
+        effective_passes=job.effective_passes or 0,
+        warnings=job.warnings or [],
+        mode=jobs_pb2.JOB_MODE_CLASSIC if job.mode == "classic" else jobs_pb2.JOB_MODE_ON_DEMAND,
+        estimate=_estimate(job),
+        charged_neu=job.charged_neu or 0,
+        uploaded_at=timestamp(job.uploaded_at),
+        files_deleted_at=timestamp(job.files_deleted_at),
+        deleted=job.deleted_at is not None,
+        updated_at=timestamp(job.updated_at),
+    )
+
+
+def _estimate(job: Job) -> jobs_pb2.Estimate | None:
+    if not job.pricing:
+        return None
+    p = job.pricing
+    return jobs_pb2.Estimate(
+        base_per_minute=float(p["basePerMinute"]),
+        on_demand_per_minute=float(p["onDemandPerMinute"]),
+        multiplier=float(p["multiplier"]),
+        total_neu=int(p["totalNeu"]),
+        reserved=job.reserved_neu,
+        requested_passes=int(p["requestedPasses"]),
+        effective_passes=int(p["effectivePasses"]),
+        duration_sec=job.duration_sec or 0.0,
+    )
+
+
+def log_to_proto(entry: JobLog) -> jobs_pb2.JobLogEntry:
+    return jobs_pb2.JobLogEntry(
+        at=timestamp(entry.created_at),
+        level=entry.level,
+        message=entry.message,
+        details_json=json.dumps(entry.details) if entry.details else "",
+    )

@@ -1,0 +1,1 @@
+"""Webhooks service: subscriptions and signed deliveries (health only for now)."""
