@@ -282,6 +282,8 @@ async def report_failure(deps: Deps, task: job_events.EncodeRequested, delivery:
     """Publishes job.failed with a stable reason and a message a person understands."""
     if isinstance(exc, DomainError):
         reason, message = exc.reason, exc.message
+        if delivery.attempt > 1:  # a transient failure that never went away
+            message = f"{message} Gave up after {delivery.attempt} attempts."
     else:
         reason = errors_pb2.RETRIES_EXHAUSTED
         message = f"The encode failed {delivery.attempt} times; last error: {exc}."
