@@ -35,6 +35,7 @@ async def platform(data_dir: Path, **settings: str) -> AsyncIterator[Running]:
     """`vidkiln up` on its own data dir (every service its own process); `settings` are VIDKILN_* values."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDKILN_")}
     env |= {"VIDKILN_DATA_DIR": str(data_dir), "VIDKILN_HTTP_PORT": str(free_port())}
+    env |= {"VIDKILN_URL_ALLOW": "127.0.0.1"}  # the benchmark's own source server
     env |= {f"VIDKILN_{name.upper()}": value for name, value in settings.items()}
     proc = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "vidkiln"),

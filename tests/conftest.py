@@ -110,7 +110,11 @@ async def source_server(clips: dict[str, Path], long_clip: Path) -> AsyncIterato
     async def page(_request: web.Request) -> web.Response:
         return web.Response(text="<html><body>not a video</body></html>", content_type="text/html")
 
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPFound(request.query["to"])
+
     app = web.Application()
+    app.router.add_get("/redirect", redirect)
     app.router.add_static("/media/", clips["hd"].parent)
     app.router.add_static("/long/", long_clip.parent)
     app.router.add_get("/page.html", page)

@@ -176,6 +176,7 @@ def settings_kwargs(data_dir: Path, nats_url: str, database_url: str | None) -> 
         "database_url": database_url,
         "secret_key": SECRET,
         "grpc_listen": "127.0.0.1:0",
+        "url_allow": "127.0.0.1",  # the tests' own source servers
     }
 
 
@@ -186,6 +187,7 @@ def service_env(data_dir: Path, nats_url: str, database_url: str | None, **extra
         "VIDKILN_DATA_DIR": str(data_dir),
         "VIDKILN_NATS_URL": nats_url,
         "VIDKILN_SECRET_KEY": SECRET,
+        "VIDKILN_URL_ALLOW": "127.0.0.1",
         "PYTHONUNBUFFERED": "1",
     }
     if database_url:

@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.netguard import AddressPolicy
+
 
 class BaseServiceSettings(BaseSettings):
     """What every service needs: where its data lives, how to reach NATS, the DB and its peers."""
@@ -26,12 +28,21 @@ class BaseServiceSettings(BaseSettings):
     )
     otlp_endpoint: str | None = Field(None, description="OTLP/gRPC collector; no export when unset.")
     log_level: str = Field("INFO", description="Python logging level.")
+    url_allow: str = Field(
+        "",
+        description="Comma-separated addresses, networks and host names customer URLs may reach although "
+        "private (e.g. 127.0.0.1,10.0.0.0/8,minio.internal); default none.",
+    )
     auth_addr: str = Field("127.0.0.1:50051", description="gRPC address of the auth service.")
     jobs_addr: str = Field("127.0.0.1:50052", description="gRPC address of the jobs service.")
     ingest_addr: str = Field("127.0.0.1:50053", description="gRPC address of the ingest service.")
     encoder_addr: str = Field("127.0.0.1:50054", description="gRPC address of an encoder.")
     webhooks_addr: str = Field("127.0.0.1:50055", description="gRPC address of the webhooks service.")
     rpc_timeout: float = Field(10.0, description="Deadline in seconds of every internal RPC.")
+
+    def address_policy(self) -> AddressPolicy:
+        """Which otherwise refused addresses customer URLs may reach (VIDKILN_URL_ALLOW)."""
+        return AddressPolicy.from_setting(self.url_allow)
 
     def database_url_for(self, service: str) -> str:
         """The configured URL, or this service's own SQLite file under the data directory."""

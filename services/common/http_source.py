@@ -13,6 +13,7 @@ import aiohttp
 from yarl import URL
 
 from services.common.errors import InvalidArgument, R, Reason
+from services.common.netguard import GuardError, blocked_reason
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,13 @@ def client_timeout(connect: float = 10.0, read: float = 30.0) -> aiohttp.ClientT
     return aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read)
 
 
+def _raise_if_blocked(exc: BaseException) -> None:
+    """A refused address (the guarded session's doing) is final: no retry reaches it."""
+    blocked = blocked_reason(exc)
+    if blocked is not None:
+        raise SourceError(blocked.message, reason=blocked.reason) from exc
+
+
 def _status_error(status: int) -> SourceError:
     transient = status >= 500 or status in (408, 425, 429)
     return SourceError(f"The source server answered HTTP {status}.", reason=R.SOURCE_UNREACHABLE, transient=transient)
@@ -91,7 +99,8 @@ async def inspect(session: aiohttp.ClientSession, raw_url: str) -> RemoteFile:
             if resp.status >= 400:
                 raise _status_error(resp.status)
             return _remote(url, resp, ranged=True)
-    except aiohttp.ClientError as exc:
+    except (aiohttp.ClientError, GuardError) as exc:
+        _raise_if_blocked(exc)
         raise SourceError(
             f"The source could not be reached: {exc.__class__.__name__}.",
             reason=R.SOURCE_UNREACHABLE,
@@ -119,7 +128,8 @@ async def download(session: aiohttp.ClientSession, raw_url: str, dest: Path, *, 
                         raise SourceError(f"The source is larger than {max_bytes} bytes.", reason=R.FILE_TOO_LARGE)
                     out.write(chunk)
             return RemoteFile(remote.filename, written, remote.content_type)
-    except aiohttp.ClientError as exc:
+    except (aiohttp.ClientError, GuardError) as exc:
+        _raise_if_blocked(exc)
         raise SourceError(
             f"Reading the source failed: {exc.__class__.__name__}.",
             reason=R.SOURCE_UNREACHABLE,

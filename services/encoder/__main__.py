@@ -7,7 +7,6 @@ import os
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
-import aiohttp
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.common.auth_client import open_resolver
@@ -16,6 +15,7 @@ from services.common.cancel import CancelSignals
 from services.common.events import Publisher, connect_nats, ensure_streams, run_pull_consumer
 from services.common.http_source import client_timeout
 from services.common.lifecycle import finish, run_until_signal, until_stopped
+from services.common.netguard import guarded_session
 from services.common.telemetry import configure_logging, configure_tracing
 from services.encoder import consumers
 from services.encoder.config import Settings
@@ -34,7 +34,7 @@ async def run(
     """Pulls and encodes tasks until `stop` is set; a running encode is handed back to the queue."""
     tracer = tracer_provider.get_tracer("vidkiln.encoder")
     async with AsyncExitStack() as stack:
-        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=client_timeout()))
+        http = await stack.enter_async_context(guarded_session(settings.address_policy(), timeout=client_timeout()))
         nc = await connect_nats(settings.nats_url, name=f"encoder-{settings.worker_id}")
         stack.push_async_callback(nc.drain)
         js = nc.jetstream()

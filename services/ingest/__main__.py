@@ -6,13 +6,13 @@ import asyncio
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
-import aiohttp
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.common.auth_client import open_resolver
 from services.common.blobstore import LocalBlobStore
 from services.common.http_source import client_timeout
 from services.common.lifecycle import run_until_signal
+from services.common.netguard import guarded_session
 from services.common.telemetry import configure_logging, configure_tracing
 from services.ingest.config import Settings
 from services.ingest.domain import Deps
@@ -29,7 +29,7 @@ async def run(
     """Serves until `stop` is set."""
     timeout = client_timeout(settings.source_connect_timeout, settings.source_read_timeout)
     async with AsyncExitStack() as stack:
-        http = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
+        http = await stack.enter_async_context(guarded_session(settings.address_policy(), timeout=timeout))
         resolver = await open_resolver(
             stack,
             auth_addr=settings.auth_addr,
@@ -38,7 +38,10 @@ async def run(
             timeout=settings.rpc_timeout,
         )
         grpc_server = await create_server(
-            settings.grpc_listen, Deps(http=http, blobs=LocalBlobStore(settings.blob_dir)), resolver, tracer_provider
+            settings.grpc_listen,
+            Deps(http=http, blobs=LocalBlobStore(settings.blob_dir), policy=settings.address_policy()),
+            resolver,
+            tracer_provider,
         )
         await grpc_server.serving()
         on_ready(grpc_server.port)

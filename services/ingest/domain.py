@@ -13,6 +13,7 @@ from protos.common.v1 import media_pb2, storage_pb2
 from services.common import http_source
 from services.common.blobstore import LocalBlobStore
 from services.common.errors import DomainError, InvalidArgument, R
+from services.common.netguard import AddressPolicy, GuardError, check_url
 from services.common.probe import probe_file, probe_stream
 from services.common.remote_file import RangeUnsupported, RemoteFile
 
@@ -23,8 +24,9 @@ _PROBE_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
 
 @dataclass(frozen=True)
 class Deps:
-    http: aiohttp.ClientSession
+    http: aiohttp.ClientSession  # a guarded session: it refuses to connect where `policy` does not allow
     blobs: LocalBlobStore
+    policy: AddressPolicy
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,10 @@ async def _blob(deps: Deps, key: str, probe: bool) -> Inspection:
 
 
 async def _url(deps: Deps, url: str, probe: bool) -> Inspection:
+    try:
+        check_url(url, deps.policy)  # names and literal addresses, before any connection
+    except GuardError as exc:
+        raise http_source.SourceError(exc.message, reason=exc.reason) from exc
     remote = await http_source.inspect(deps.http, url)
     inspection = Inspection(remote.filename, remote.size or 0, remote.content_type or "")
     if not probe:

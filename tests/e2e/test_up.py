@@ -45,7 +45,7 @@ class Instance:
 
 async def start_up(data_dir: Path, port: int) -> Instance:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VIDKILN_")}
-    env |= {"VIDKILN_DATA_DIR": str(data_dir), "VIDKILN_HTTP_PORT": str(port)}
+    env |= {"VIDKILN_DATA_DIR": str(data_dir), "VIDKILN_HTTP_PORT": str(port), "VIDKILN_URL_ALLOW": "127.0.0.1"}
     log = data_dir.with_suffix(".log")
     with open(log, "ab") as stderr:
         process = await asyncio.create_subprocess_exec(

@@ -20,6 +20,7 @@ from services.common.config import BaseServiceSettings
 from services.common.db import open_database
 from services.common.events import Publisher, connect_nats, ensure_streams
 from services.common.identity import Principal
+from services.common.netguard import AddressPolicy
 from services.ingest import domain as ingest
 from services.jobs import domain
 from services.jobs.domain.credits import TrialPolicy
@@ -82,7 +83,7 @@ async def env(
         aiohttp.ClientSession() as http,
         open_database(settings.database_url_for("jobs"), JobsTable.metadata) as sessions,
     ):
-        ingest_deps = ingest.Deps(http=http, blobs=blobs)
+        ingest_deps = ingest.Deps(http=http, blobs=blobs, policy=AddressPolicy.from_setting("127.0.0.1"))
 
         async def inspect_source(source: storage_pb2.Source, probe: bool) -> domain.SourceInfo:
             found = await ingest.validate_source(ingest_deps, source=source, probe=probe)
