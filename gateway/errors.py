@@ -93,6 +93,8 @@ CODES: dict[Reason, tuple[int, str, str]] = {
     R.DROPBOX_DEPRECATED: (410, "deprecated_dropbox", "GONE"),
     R.GOOGLE_DRIVE_NOT_CONNECTED: (401, "google_drive_not_connected", "AUTH_REQUIRED"),
     R.DROPBOX_NOT_CONNECTED: (401, "dropbox_not_connected", "AUTH_REQUIRED"),
+    R.STORAGE_ACCESS_DENIED: (403, "storage_access_denied", "FORBIDDEN"),
+    R.STORAGE_NOT_FOUND: (404, "storage_not_found", "RESOURCE_NOT_FOUND"),
     R.METHOD_NOT_ALLOWED: (405, "method_not_allowed", "METHOD_NOT_ALLOWED"),
     R.INTERNAL: (500, "internal_error", "SERVER_ERROR"),
     R.UNAVAILABLE: (503, "service_unavailable", "SERVICE_UNAVAILABLE"),

@@ -83,6 +83,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """Storage providers."""
     GOOGLE_DRIVE_NOT_CONNECTED: _ErrorReason.ValueType  # 81
     DROPBOX_NOT_CONNECTED: _ErrorReason.ValueType  # 82
+    STORAGE_ACCESS_DENIED: _ErrorReason.ValueType  # 83
+    """the bucket or file refuses the given credentials"""
+    STORAGE_NOT_FOUND: _ErrorReason.ValueType  # 84
+    """no such bucket, object, folder or file"""
     METHOD_NOT_ALLOWED: _ErrorReason.ValueType  # 90
     """Transport and platform."""
     INTERNAL: _ErrorReason.ValueType  # 91
@@ -156,6 +160,10 @@ DROPBOX_DEPRECATED: ErrorReason.ValueType  # 80
 """Storage providers."""
 GOOGLE_DRIVE_NOT_CONNECTED: ErrorReason.ValueType  # 81
 DROPBOX_NOT_CONNECTED: ErrorReason.ValueType  # 82
+STORAGE_ACCESS_DENIED: ErrorReason.ValueType  # 83
+"""the bucket or file refuses the given credentials"""
+STORAGE_NOT_FOUND: ErrorReason.ValueType  # 84
+"""no such bucket, object, folder or file"""
 METHOD_NOT_ALLOWED: ErrorReason.ValueType  # 90
 """Transport and platform."""
 INTERNAL: ErrorReason.ValueType  # 91
