@@ -151,3 +151,20 @@ class IdempotencyRecord(JobsTable, table=True):
 def _touch(_mapper: Any, _connection: Any, job: Job) -> None:
     """Every change of a job moves its updated_at: snapshots of one job are ordered by it."""
     job.updated_at = utcnow()
+
+
+class OutboxEvent(JobsTable, table=True):
+    """A job.state_changed staged in the transaction of the change it reports; removed once published.
+
+    Rows are written by `services.jobs.outbox` whenever a job's status changes (or its progress
+    reaches another ten percent), so no committed change can miss its event; the sweeper publishes
+    what a crash left behind.
+    """
+
+    __tablename__ = "job_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: uuid.UUID = Field(index=True)
+    msg_id: str = Field(max_length=96)
+    payload: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

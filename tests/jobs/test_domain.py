@@ -14,7 +14,7 @@ from services.common.clock import utcnow
 from services.common.errors import InvalidArgument, NotFound
 from services.common.identity import Principal
 from services.jobs import domain, protomap, repository
-from services.jobs.models import Job, JobLog
+from services.jobs.models import Job, JobLog, OutboxEvent
 from services.jobs.states import JobState
 from tests.jobs.conftest import ALL, Env
 
@@ -45,7 +45,7 @@ async def test_create_probes_prices_reserves_and_dispatches(env: Env) -> None:
     row = await stored(env, job.id)
     assert row.dispatched_at is not None and row.published and row.options["codec"] == "h264"
     assert await env.messages(subjects.TASKS_STREAM, subjects.TASK_ENCODE) == 1
-    assert await env.messages(subjects.EVENTS_STREAM, subjects.JOB_STATE_CHANGED) == 1
+    assert await env.messages(subjects.EVENTS_STREAM, subjects.JOB_STATE_CHANGED) == 2  # created, queued
 
 
 async def test_create_refuses_bad_options_at_once(env: Env) -> None:
@@ -93,8 +93,9 @@ async def test_events_are_applied_once_and_replays_are_no_ops(env: Env) -> None:
     as_proto = protomap.job_to_proto(done)
     assert (as_proto.thumbnails[0].size_bytes, as_proto.effective_passes) == (812, 2)
     assert await logs(env, job.id) == ["Job queued", "Encoding started", "Encoding finished"]
-    # Each state change is published once (queued, running, succeeded), however often it was applied.
-    assert await env.messages(subjects.EVENTS_STREAM, subjects.JOB_STATE_CHANGED) == 3
+    # Each state change is published once (created, queued, running, 40 %, succeeded), however often it
+    # was applied.
+    assert await env.messages(subjects.EVENTS_STREAM, subjects.JOB_STATE_CHANGED) == 5
 
 
 async def test_a_redelivered_task_restarts_progress(env: Env) -> None:
@@ -141,6 +142,26 @@ async def test_the_sweeper_publishes_a_claim_whose_publish_never_happened(env: E
     assert await env.messages(subjects.TASKS_STREAM, subjects.TASK_ENCODE) == 1
     assert (await stored(env, str(job.id))).published
     assert await domain.sweep(env.deps) == 0
+
+
+async def test_a_state_change_committed_without_its_publish_is_published_by_the_sweeper(env: Env) -> None:
+    job = await env.create(me())
+    job_id = uuid.UUID(job.id)
+    async with env.deps.sessions.begin() as session:  # the process dies right after this commit
+        row = await session.get(Job, job_id)
+        assert row is not None
+        row.status = JobState.RUNNING.value
+        session.add(row)
+    async with env.deps.sessions.begin() as session:
+        staged = (await session.exec(select(OutboxEvent))).all()
+        assert [r.msg_id for r in staged] == [f"{job_id}:running"]
+        for r in staged:
+            r.created_at -= timedelta(seconds=30)  # older than the grace period
+            session.add(r)
+    await domain.sweep(env.deps)
+    assert await env.messages(subjects.EVENTS_STREAM, subjects.JOB_STATE_CHANGED) == 3  # created, queued, running
+    async with env.deps.sessions() as session:
+        assert (await session.exec(select(OutboxEvent))).all() == []
 
 
 async def test_jobs_are_private_to_their_account(env: Env) -> None:

@@ -61,13 +61,23 @@ Global___EncodeRequested: _TypeAlias = EncodeRequested  # noqa: Y015
 
 @_typing.final
 class JobStateChanged(_message.Message):
-    """job.state_changed (stream EVENTS): published by jobs after each committed status change."""
+    """job.state_changed (stream EVENTS): published by jobs after each committed status change, and
+    while running each time progress reaches another ten percent. Staged in the jobs database in the
+    same transaction as the change (an outbox), so a crash before the publish loses no event.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     JOB_FIELD_NUMBER: _builtins.int
     PREVIOUS_STATUS_FIELD_NUMBER: _builtins.int
+    PROGRESS_STEP_FIELD_NUMBER: _builtins.int
+    EVENT_ID_FIELD_NUMBER: _builtins.int
     previous_status: _jobs_pb2.JobStatus.ValueType
+    """UNSPECIFIED for a new job"""
+    progress_step: _builtins.int
+    """a progress event: the tens of percent reached (1-9); 0 for a status change"""
+    event_id: _builtins.str
+    """"<job id>:<status>[:<step>]", also the Nats-Msg-Id: the same for every replay"""
     @_builtins.property
     def job(self) -> _jobs_pb2.Job: ...
     def __init__(
@@ -75,10 +85,12 @@ class JobStateChanged(_message.Message):
         *,
         job: _jobs_pb2.Job | None = ...,
         previous_status: _jobs_pb2.JobStatus.ValueType = ...,
+        progress_step: _builtins.int = ...,
+        event_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["job", b"job"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["job", b"job", "previous_status", b"previous_status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["event_id", b"event_id", "job", b"job", "previous_status", b"previous_status", "progress_step", b"progress_step"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -45,7 +45,7 @@ async def cancel_job(deps: Deps, *, principal: Principal, job_id: str) -> tuple[
     await dispatch.announce(deps, job)
     try:
         await deps.announce_cancel(str(job.id))
-        await dispatch.publish_state(deps, job, previous)
+        await dispatch.publish_state(deps, job)
         await dispatch.schedule(deps, job.account_id)
     except Exception:
         # The cancellation is committed; a worker that still runs it finishes into a canceled job.

@@ -139,7 +139,7 @@ async def confirm_job(deps: Deps, *, principal: Principal, job_id: str, override
         repository.add_log(session=session, job_id=job.id, level="INFO", message="Job queued", at=now)
     await dispatch.announce(deps, job)
     await dispatch.schedule(deps, principal.account_id)
-    await dispatch.publish_state(deps, job, JobState.CREATED)
+    await dispatch.publish_state(deps, job)
     return job
 
 

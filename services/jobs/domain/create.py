@@ -125,17 +125,17 @@ async def create_job(
             await idempotency.abandon(deps.sessions, principal.account_id, idem)
         raise
     await dispatch.announce(deps, job)
-    if job.status == JobState.QUEUED.value:
-        await _announce_queued(deps, job, principal)
+    await _after_create(deps, job, principal)
     return answer
 
 
-async def _announce_queued(deps: Deps, job: Job, principal: Principal) -> None:
+async def _after_create(deps: Deps, job: Job, principal: Principal) -> None:
     try:
-        await dispatch.schedule(deps, principal.account_id)
-        await dispatch.publish_state(deps, job, JobState.CREATED)
+        if job.status == JobState.QUEUED.value:
+            await dispatch.schedule(deps, principal.account_id)
+        await dispatch.publish_state(deps, job)
     except Exception:
-        # The job is stored: the sweeper dispatches it once NATS answers again.
+        # The job and its events are stored: the sweeper dispatches and publishes once NATS answers again.
         logger.exception("dispatch after creating job %s failed; the sweeper will retry", job.id)
 
 
@@ -162,8 +162,7 @@ async def create_jobs(
     for job in created:
         await dispatch.announce(deps, job)
     for job in created:
-        if job.status == JobState.QUEUED.value:
-            await _announce_queued(deps, job, principal)
+        await _after_create(deps, job, principal)
     return answer
 
 

@@ -20,7 +20,7 @@ from sqlmodel import col, func, select
 from protos.jobs.v1 import events_pb2
 from services.common import subjects
 from services.common.clock import utcnow
-from services.jobs import protomap
+from services.jobs import outbox, protomap
 from services.jobs.domain import credits, idempotency
 from services.jobs.domain.deps import Deps
 from services.jobs.models import Job
@@ -95,12 +95,9 @@ async def announce(deps: Deps, job: Job) -> None:
         logger.warning("could not announce job %s to read models", job.id, exc_info=True)
 
 
-async def publish_state(deps: Deps, job: Job, previous: JobState) -> None:
-    """job.state_changed for a committed change; a repeat is dropped by the stream (same id)."""
-    changed = events_pb2.JobStateChanged(
-        job=protomap.job_to_proto(job), previous_status=protomap.STATUS_TO_PROTO[previous]
-    )
-    await deps.publisher.publish(subjects.JOB_STATE_CHANGED, changed, msg_id=f"{job.id}:{job.status}")
+async def publish_state(deps: Deps, job: Job) -> None:
+    """The job.state_changed events the job's committed changes staged (see services.jobs.outbox)."""
+    await outbox.publish_job(deps.sessions, deps.publisher, job.id)
 
 
 async def sweep(deps: Deps, *, limit: int = 500) -> int:
@@ -126,6 +123,7 @@ async def sweep(deps: Deps, *, limit: int = 500) -> int:
     for job in unconfirmed:
         logger.warning("re-publishing the task of job %s (its publish was not confirmed)", job.id)
     await publish(deps, unconfirmed)
+    await outbox.publish_stale(deps.sessions, deps.publisher, before=before)
     dispatched = len(unconfirmed)
     for account_id in waiting:
         dispatched += await schedule(deps, account_id)

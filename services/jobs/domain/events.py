@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.jobs import repository
+from services.jobs import outbox, repository
 from services.jobs.domain import credits, dispatch
 from services.jobs.domain.create import estimate_for
 from services.jobs.domain.deps import Deps
@@ -50,7 +50,6 @@ async def _apply(deps: Deps, job_id: uuid.UUID, target: JobState | None, change:
         if job is None:
             logger.warning("event for unknown job %s ignored", job_id)
             return
-        previous = JobState(job.status)
         message = await change(session, job)
         if message is not None:
             job.updated_at = datetime.now(job.created_at.tzinfo)
@@ -59,9 +58,11 @@ async def _apply(deps: Deps, job_id: uuid.UUID, target: JobState | None, change:
                 repository.add_log(session=session, job_id=job.id, level="INFO", message=message, at=job.updated_at)
     if message is not None:
         await dispatch.announce(deps, job)
+    if outbox.staged_in(session, job.id) or (target is not None and JobState(job.status) == target):
+        # A replay after a crash that followed the commit finds the events the sweeper has not sent yet.
+        await dispatch.publish_state(deps, job)
     if target is None or JobState(job.status) != target:
         return
-    await dispatch.publish_state(deps, job, previous)
     if target.terminal:
         await dispatch.schedule(deps, job.account_id)  # a slot is free for the account's next job
 
