@@ -31,6 +31,8 @@ from services.ingest.__main__ import run as run_ingest
 from services.ingest.config import Settings as IngestSettings
 from services.jobs.__main__ import run as run_jobs
 from services.jobs.config import Settings as JobsSettings
+from services.webhooks.__main__ import run as run_webhooks
+from services.webhooks.config import Settings as WebhooksSettings
 from tests.harness import SECRET, NatsServer, Platform
 from tests.media import audio_only, synthesize
 
@@ -113,11 +115,16 @@ async def source_server(clips: dict[str, Path], long_clip: Path) -> AsyncIterato
     async def redirect(request: web.Request) -> web.Response:
         raise web.HTTPFound(request.query["to"])
 
+    async def disguised(_request: web.Request) -> web.Response:
+        """Text a server labels as binary: it passes the checks at submit and fails the probe."""
+        return web.Response(body=clips["text"].read_bytes(), content_type="application/octet-stream")
+
     app = web.Application()
     app.router.add_get("/redirect", redirect)
     app.router.add_static("/media/", clips["hd"].parent)
     app.router.add_static("/long/", long_clip.parent)
     app.router.add_get("/page.html", page)
+    app.router.add_get("/disguised.mp4", disguised)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     yield str(server.make_url("")).rstrip("/")
@@ -133,6 +140,8 @@ async def start_platform(
     encoder: bool = True,
     jobs_process: bool = False,
     gateway_settings: dict[str, Any] | None = None,
+    webhooks_settings: dict[str, Any] | None = None,
+    webhooks_env: dict[str, str] | None = None,
 ) -> Platform:
     """Auth, ingest, jobs, (an encoder) and the gateway in dependency order, all in this process
     except jobs when `jobs_process` (then it can be killed and restarted)."""
@@ -145,6 +154,10 @@ async def start_platform(
     try:
         await platform.add("auth", run_auth, AuthSettings)
         await platform.add("ingest", run_ingest, IngestSettings)
+        if webhooks_env is not None:  # its own process, so it can be killed and restarted
+            await platform.add_process("webhooks", **webhooks_env)
+        else:
+            await platform.add("webhooks", run_webhooks, WebhooksSettings, **(webhooks_settings or {}))
         if jobs_process:
             await platform.add_process("jobs", VIDKILN_SWEEP_INTERVAL="1", VIDKILN_DISPATCH_GRACE="1")
         else:

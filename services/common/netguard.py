@@ -138,17 +138,23 @@ def _ip_literal(host: str) -> IPAddress | None:
     return None
 
 
-def check_url(raw: str, policy: AddressPolicy) -> URL:
-    """The URL if it is http(s) without credentials and its host is not a blocked name or address."""
+def parse_http_url(raw: str, *, name: str = "The URL") -> URL:
+    """The URL if it is an absolute http(s) URL with a host; GuardError (URL_INVALID) naming it `name`."""
     try:
         url = URL(raw)
     except (ValueError, TypeError) as exc:
-        raise GuardError("The URL is not valid.", reason=R.URL_INVALID) from exc
+        raise GuardError(f"{name} is not a valid URL.", reason=R.URL_INVALID) from exc
     if url.scheme not in ("http", "https") or not url.host:
-        raise GuardError("The URL must be an absolute http:// or https:// URL.", reason=R.URL_INVALID)
+        raise GuardError(f"{name} must be an absolute http:// or https:// URL.", reason=R.URL_INVALID)
+    return url
+
+
+def check_url(raw: str, policy: AddressPolicy) -> URL:
+    """The URL if it is http(s) without credentials and its host is not a blocked name or address."""
+    url = parse_http_url(raw)
     if url.user is not None or url.password is not None:
         raise GuardError("The URL must not contain a user name or password.", reason=R.URL_INVALID)
-    host = _hostname(url.host)
+    host = _hostname(url.host or "")  # never empty: parse_http_url refuses a URL without a host
     if policy.allows_host(host):
         return url
     literal = _ip_literal(host)

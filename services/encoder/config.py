@@ -19,7 +19,7 @@ class Settings(BaseServiceSettings):
     scratch_dir: Path | None = Field(None, description="Downloads and temporary files; default data_dir/scratch.")
     task_ack_wait: float = Field(30.0, description="Seconds a task stays leased without a heartbeat.")
     task_max_deliver: int = Field(5, description="Attempts per task before the job fails.")
-    max_source_bytes: int = Field(50 * 1024**3, description="Largest source a worker downloads.")
+    max_source_bytes: int = Field(20 * 1024**3, description="Largest source a worker downloads (as ingest's limit).")
     encode_watchdog: float = Field(120.0, description="Seconds an encode may go without progress before it is ended.")
 
     @property

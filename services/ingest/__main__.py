@@ -39,7 +39,12 @@ async def run(
         )
         grpc_server = await create_server(
             settings.grpc_listen,
-            Deps(http=http, blobs=LocalBlobStore(settings.blob_dir), policy=settings.address_policy()),
+            Deps(
+                http=http,
+                blobs=LocalBlobStore(settings.blob_dir),
+                policy=settings.address_policy(),
+                max_source_bytes=settings.max_source_bytes,
+            ),
             resolver,
             tracer_provider,
         )

@@ -16,6 +16,7 @@ from services.common.errors import DomainError, InvalidArgument, R
 from services.common.netguard import AddressPolicy, GuardError, check_url
 from services.common.probe import probe_file, probe_stream
 from services.common.remote_file import RangeUnsupported, RemoteFile
+from services.ingest.config import DEFAULT_MAX_SOURCE_BYTES
 
 # Probes read through the event loop while holding a thread: they get their own threads, because
 # on the default executor they could take every thread aiohttp's DNS lookups need, and wait forever.
@@ -27,6 +28,7 @@ class Deps:
     http: aiohttp.ClientSession  # a guarded session: it refuses to connect where `policy` does not allow
     blobs: LocalBlobStore
     policy: AddressPolicy
+    max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES  # a declared size above it is refused at submit
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class Inspection:
 
 
 async def validate_source(deps: Deps, *, source: storage_pb2.Source, probe: bool = False) -> Inspection:
-    """The source's name, size and type (and probe); InvalidArgument when it cannot be read."""
+    """The source's name, size and type (and probe); InvalidArgument when it cannot be read, or when
+    a URL source's server declares it too large or of a type that is not media."""
     kind = source.WhichOneof("kind")
     if kind == "blob_key":
         return await _blob(deps, source.blob_key, probe)
@@ -70,6 +73,7 @@ async def _url(deps: Deps, url: str, probe: bool) -> Inspection:
     except GuardError as exc:
         raise http_source.SourceError(exc.message, reason=exc.reason) from exc
     remote = await http_source.inspect(deps.http, url)
+    http_source.check_declared(remote, max_bytes=deps.max_source_bytes)  # what the headers tell, before a probe
     inspection = Inspection(remote.filename, remote.size or 0, remote.content_type or "")
     if not probe:
         return inspection

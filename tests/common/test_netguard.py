@@ -11,6 +11,7 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.test_utils import TestServer
+from yarl import URL
 
 from services.common.errors import DomainError
 from services.common.netguard import (
@@ -20,6 +21,7 @@ from services.common.netguard import (
     blocked_reason,
     check_url,
     guarded_session,
+    parse_http_url,
 )
 from tests.harness import free_port
 
@@ -147,6 +149,37 @@ def test_check_url(raw: str, reason: str | None) -> None:
     with pytest.raises(GuardError) as caught:
         check_url(raw, _OPEN)
     assert caught.value.reason_name == reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("http://[::1/a.mp4", "The URL is not a valid URL."),
+        ("ftp://example.com/a.mp4", "The URL must be an absolute http:// or https:// URL."),
+        ("//example.com/a.mp4", "The URL must be an absolute http:// or https:// URL."),
+        ("https:///a.mp4", "The URL must be an absolute http:// or https:// URL."),
+        ("", "The URL must be an absolute http:// or https:// URL."),
+    ],
+)
+def test_parse_http_url_refuses_what_is_not_an_absolute_http_url(raw: str, message: str) -> None:
+    with pytest.raises(GuardError) as caught:
+        parse_http_url(raw)
+
+    assert caught.value.reason_name == "URL_INVALID"
+    assert caught.value.message == message
+
+
+def test_parse_http_url_names_the_field_it_parses() -> None:
+    with pytest.raises(GuardError) as caught:
+        parse_http_url("mailto:a@example.com", name="webhookUrl")
+
+    assert caught.value.message == "webhookUrl must be an absolute http:// or https:// URL."
+
+
+@pytest.mark.parametrize("raw", ["http://example.com/a.mp4", "HTTPS://user:pw@10.0.0.1:8443/a?b=1"])
+def test_parse_http_url_only_parses(raw: str) -> None:
+    """Credentials and addresses are check_url's concern, not the parser's."""
+    assert parse_http_url(raw) == URL(raw)
 
 
 def test_check_url_admits_allow_listed_hosts_and_addresses() -> None:

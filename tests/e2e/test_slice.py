@@ -82,13 +82,15 @@ async def test_encode_travels_the_platform_and_downloads(
 
 async def test_a_source_that_is_not_a_video_fails_with_a_clear_message(platform: Platform, source_server: str) -> None:
     async with aiohttp.ClientSession() as http:
-        for path in ("/media/notes.txt", "/page.html"):
-            created = await submit(http, platform.base_url, platform.admin_key, {"sourceUrl": source_server + path})
-            final, _ = await follow(http, platform.base_url, platform.admin_key, created["jobId"])
-            assert final["status"] == "failed"
-            assert final["failureCode"] == "probe_failed"
-            assert final["failureMessage"].startswith("The source is not a media file FFmpeg can read")
-            assert final["downloadUrl"] is None
+        # Declared as text: refused at submit (see test_source_checks). Labelled binary: the probe tells.
+        created = await submit(
+            http, platform.base_url, platform.admin_key, {"sourceUrl": source_server + "/disguised.mp4"}
+        )
+        final, _ = await follow(http, platform.base_url, platform.admin_key, created["jobId"])
+        assert final["status"] == "failed"
+        assert final["failureCode"] == "probe_failed"
+        assert final["failureMessage"].startswith("The source is not a media file FFmpeg can read")
+        assert final["downloadUrl"] is None
 
 
 async def test_another_accounts_job_is_not_found_in_both_dialects(platform: Platform, source_server: str) -> None:
