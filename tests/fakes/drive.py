@@ -1,0 +1,600 @@
+"""A local Google Drive: the Drive v3 and OAuth2 token wire protocol that google-api-python-client speaks.
+
+`running_drive()` starts an aiohttp server on 127.0.0.1 (a free port, in a thread of its own, so both
+synchronous and asynchronous tests can use it) and yields a `DriveFake`: point a client at `.root`
+(API and upload URLs) and `.token_uri`, seed users, tokens, folders and files directly, and inspect
+what arrived (`.seen`, `.uploads`, `.files`, `.token_grants`).
+
+What is implemented, as Google answers it:
+- `GET /drive/v3/files/{id}`: metadata, `fields` honoured loosely (default kind,id,name,mimeType);
+  with `alt=media` the content, `Range: bytes=a-b` answered 206 (416 past the end); Google types 403.
+- `GET /drive/v3/files`: `q` as clauses joined by `and` (`'<id>' in parents`, `trashed = true|false`,
+  `mimeType =|!=|contains '...'`, `name =|contains '...'`; anything else is 400), `orderBy` (name or
+  insertion order), `pageSize` (1..1000, default 100), `pageToken`/`nextPageToken`, `fields`.
+- `POST /upload/drive/v3/files?uploadType=resumable` (JSON metadata) -> 200 with a `Location` session;
+  `PUT` of chunks with `Content-Range: bytes a-b/total` -> 308 `Range: bytes=0-b` until the last -> 200
+  with the file's metadata; non-final chunks must be multiples of 256 KiB; `bytes */total` asks the state.
+- `POST /token` with grant_type=refresh_token: a new access token for a known refresh token and client.
+- Every Drive call needs `Authorization: Bearer <valid token>` (else Google's 401 JSON); an unknown id is
+  Google's 404 `notFound`; a file whose `readers` exclude the token's user is 403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+FOLDER = "application/vnd.google-apps.folder"
+DOC = "application/vnd.google-apps.document"
+_GRANULE = 256 * 1024
+_SCOPE = "https://www.googleapis.com/auth/drive"
+_UNAUTHENTICATED = (
+    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
+    "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
+)
+
+_USER = web.RequestKey("user", str)  # the user the bearer token belongs to
+Predicate = Callable[["FakeFile"], bool]
+Fields = dict[str, "Fields"]
+
+
+@dataclass
+class FakeFile:
+    """A stored item; folders and Google Docs have no content (and so no size or md5)."""
+
+    id: str
+    name: str
+    mime_type: str
+    parents: list[str]
+    content: bytes | None = None
+    trashed: bool = False
+    readers: frozenset[str] | None = None  # users who may see it; None: everybody
+    seq: int = 0
+
+    def resource(self) -> dict[str, Any]:
+        res: dict[str, Any] = {
+            "kind": "drive#file",
+            "id": self.id,
+            "name": self.name,
+            "mimeType": self.mime_type,
+            "parents": list(self.parents),
+            "trashed": self.trashed,
+        }
+        if self.content is not None:
+            res["size"] = str(len(self.content))  # int64 travels as a string
+            res["md5Checksum"] = hashlib.md5(self.content, usedforsecurity=False).hexdigest()
+        return res
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as it arrived."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    range: str | None
+    content_range: str | None
+    body_size: int
+
+
+@dataclass
+class UploadSession:
+    id: str
+    user: str
+    metadata: dict[str, Any]
+    content_type: str
+    total: int | None
+    fields: str | None
+    data: bytearray = field(default_factory=bytearray)
+    chunks: list[int] = field(default_factory=list)  # the sizes of the PUTs that carried bytes
+    file_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Grant:
+    user: str
+    client_id: str
+    client_secret: str
+
+
+def _new_id() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def _google_error(
+    code: int,
+    message: str,
+    reason: str,
+    *,
+    status: str | None = None,
+    location: tuple[str, str] | None = None,
+    item_message: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    """Google's JSON error envelope."""
+    item: dict[str, str] = {"message": item_message or message, "domain": "global", "reason": reason}
+    if location is not None:
+        item["location"], item["locationType"] = location
+    error: dict[str, Any] = {"code": code, "message": message, "errors": [item]}
+    if status is not None:
+        error["status"] = status
+    return web.json_response({"error": error}, status=code, headers=headers)
+
+
+def _unauthenticated() -> web.Response:
+    return _google_error(
+        401,
+        _UNAUTHENTICATED,
+        "authError",
+        status="UNAUTHENTICATED",
+        location=("Authorization", "header"),
+        item_message="Invalid Credentials",
+        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
+    )
+
+
+def _not_found(file_id: str) -> web.Response:
+    return _google_error(
+        404, f"File not found: {file_id}.", "notFound", status="NOT_FOUND", location=("fileId", "parameter")
+    )
+
+
+def _forbidden() -> web.Response:
+    return _google_error(
+        403,
+        "The user does not have sufficient permissions for this file.",
+        "insufficientFilePermissions",
+        status="PERMISSION_DENIED",
+    )
+
+
+def _invalid(location: str, message: str = "Invalid Value") -> web.Response:
+    return _google_error(400, message, "invalid", status="INVALID_ARGUMENT", location=(location, "parameter"))
+
+
+def _parse_fields(spec: str) -> Fields:
+    """'nextPageToken, files(id,name)' -> {'nextPageToken': {}, 'files': {'id': {}, 'name': {}}}."""
+    root: Fields = {}
+    stack: list[Fields] = []
+    current, name = root, ""
+    for ch in spec + ",":
+        if ch not in ",()":
+            name += ch
+            continue
+        name = name.strip()
+        if ch == "(":
+            stack.append(current)
+            current = current.setdefault(name, {})
+        elif name:
+            current.setdefault(name, {})
+        if ch == ")" and stack:
+            current = stack.pop()
+        name = ""
+    return root
+
+
+def _select(value: Any, fields: Fields) -> Any:
+    """The parts of a resource that `fields` names; a leaf (or '*') keeps the whole value."""
+    if not fields or "*" in fields:
+        return value
+    if isinstance(value, list):
+        return [_select(item, fields) for item in value]
+    if isinstance(value, dict):
+        return {key: _select(value[key], sub) for key, sub in fields.items() if key in value}
+    return value
+
+
+def _selected(resource: dict[str, Any], spec: str | None, default: str) -> web.Response:
+    return web.json_response(_select(resource, _parse_fields(spec or default)))
+
+
+_STR = r"'((?:[^'\\]|\\.)*)'"
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+_CLAUSES: list[tuple[re.Pattern[str], Callable[[str], Predicate]]] = [
+    (re.compile(rf"{_STR}\s+in\s+parents", re.I), lambda v: lambda f: v in f.parents),
+    (re.compile(r"trashed\s*=\s*(true|false)", re.I), lambda v: lambda f: f.trashed == (v.lower() == "true")),
+    (re.compile(rf"mimeType\s*=\s*{_STR}"), lambda v: lambda f: f.mime_type == v),
+    (re.compile(rf"mimeType\s*!=\s*{_STR}"), lambda v: lambda f: f.mime_type != v),
+    (re.compile(rf"mimeType\s+contains\s+{_STR}", re.I), lambda v: lambda f: v in f.mime_type),
+    (re.compile(rf"name\s*=\s*{_STR}"), lambda v: lambda f: f.name == v),
+    (re.compile(rf"name\s+contains\s+{_STR}", re.I), lambda v: lambda f: v in f.name),
+]
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def parse_q(q: str) -> Predicate | None:
+    """The filter a Drive query names, or None when it uses anything this fake does not know."""
+    preds: list[Predicate] = []
+    q, pos = q.strip(), 0
+    while q:
+        for pattern, make in _CLAUSES:
+            match = pattern.match(q, pos)
+            if match:
+                preds.append(make(_unquote(match.group(1))))
+                pos = match.end()
+                break
+        else:
+            return None
+        if pos == len(q):
+            break
+        joint = _AND.match(q, pos)
+        if joint is None:
+            return None
+        pos = joint.end()
+    return lambda f: all(pred(f) for pred in preds)
+
+
+def _bearer(request: web.Request) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class DriveFake:
+    """The server's state and its handlers; seed and inspect from any thread."""
+
+    def __init__(self) -> None:
+        self.root = ""  # http://127.0.0.1:<port>/ once started
+        self.files: dict[str, FakeFile] = {}
+        self.uploads: dict[str, UploadSession] = {}
+        self.seen: list[Seen] = []
+        self.token_grants = 0
+        self._access: dict[str, str] = {}  # access token -> user
+        self._grants: dict[str, _Grant] = {}  # refresh token -> grant
+        self._page_tokens: dict[str, tuple[str, int]] = {}  # page token -> (query, offset)
+        self._faults: deque[tuple[int, str] | None] = deque()  # None: let one call pass
+        self._seq = 0
+        self._lock = threading.RLock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def token_uri(self) -> str:
+        return f"{self.root}token"
+
+    # -- seeding -----------------------------------------------------------------------------------
+
+    def add_token(self, user: str = "alice") -> str:
+        """A new valid access token for user."""
+        token = f"ya29.{secrets.token_urlsafe(32)}"
+        with self._lock:
+            self._access[token] = user
+        return token
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._access.pop(token, None)
+            self._grants.pop(token, None)
+
+    def add_refresh_token(self, user: str = "alice", *, client_id: str, client_secret: str) -> str:
+        token = f"1//{secrets.token_urlsafe(32)}"
+        with self._lock:
+            self._grants[token] = _Grant(user, client_id, client_secret)
+        return token
+
+    def add_folder(self, name: str, parent: str = "root", *, readers: frozenset[str] | None = None) -> str:
+        return self._add(FakeFile(_new_id(), name, FOLDER, [parent], None, readers=readers))
+
+    def add_file(
+        self,
+        name: str,
+        parent: str,
+        content: bytes | None = b"",
+        *,
+        mime_type: str = "video/mp4",
+        trashed: bool = False,
+        readers: frozenset[str] | None = None,
+    ) -> str:
+        """A file (content None for a Google Docs type, which has no bytes)."""
+        return self._add(FakeFile(_new_id(), name, mime_type, [parent], content, trashed, readers))
+
+    def fail_next(self, status: int, reason: str = "backendError", count: int = 1, *, after: int = 0) -> None:
+        """After `after` more Drive calls (the token endpoint not counted), `count` answer `status`."""
+        with self._lock:
+            self._faults.extend([None] * after + [(status, reason)] * count)
+
+    def _add(self, item: FakeFile) -> str:
+        with self._lock:
+            self._seq += 1
+            item.seq = self._seq
+            self.files[item.id] = item
+        return item.id
+
+    # -- inspection --------------------------------------------------------------------------------
+
+    def requests(self, method: str, path_prefix: str) -> list[Seen]:
+        with self._lock:
+            return [s for s in self.seen if s.method == method and s.path.startswith(path_prefix)]
+
+    def children(self, folder_id: str) -> list[FakeFile]:
+        with self._lock:
+            return [f for f in self.files.values() if folder_id in f.parents]
+
+    def valid(self, token: str) -> bool:
+        with self._lock:
+            return token in self._access
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="drive-fake", daemon=True)
+        self._thread.start()
+        port = asyncio.run_coroutine_threadsafe(self._serve(), self._loop).result(timeout=10)
+        self.root = f"http://127.0.0.1:{port}/"
+
+    def stop(self) -> None:
+        if self._loop is None or self._thread is None:
+            return
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+        self._loop = self._thread = self._runner = None
+
+    async def _serve(self) -> int:
+        app = web.Application(middlewares=[self._front])
+        app.add_routes(
+            [
+                web.get("/drive/v3/files", self._list),
+                web.get("/drive/v3/files/{file_id}", self._get),
+                web.post("/upload/drive/v3/files", self._start_upload),
+                web.put("/upload/drive/v3/files", self._put_chunk),
+                web.post("/token", self._token),
+            ]
+        )
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        return int(self._runner.addresses[0][1])
+
+    # -- protocol ----------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _front(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Records the request; Drive calls get injected faults first, then the bearer token check."""
+        body = await request.read()
+        with self._lock:
+            self.seen.append(
+                Seen(
+                    request.method,
+                    request.path,
+                    dict(request.query),
+                    request.headers.get("Range"),
+                    request.headers.get("Content-Range"),
+                    len(body),
+                )
+            )
+            fault = self._faults.popleft() if self._faults and request.path != "/token" else None
+            user = self._access.get(_bearer(request))
+        if request.path == "/token":
+            return await handler(request)
+        if fault is not None:
+            return _google_error(fault[0], "Backend Error" if fault[0] >= 500 else "Rate Limit Exceeded", fault[1])
+        if user is None:
+            return _unauthenticated()
+        request[_USER] = user
+        return await handler(request)
+
+    def _lookup(self, file_id: str, user: str) -> FakeFile | web.Response:
+        item = self.files.get(file_id)
+        if item is None:
+            return _not_found(file_id)
+        if item.readers is not None and user not in item.readers:
+            return _forbidden()
+        return item
+
+    async def _get(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        with self._lock:
+            found = self._lookup(file_id, request[_USER])
+        if isinstance(found, web.Response):
+            return found
+        if request.query.get("alt") == "media":
+            return self._media(request, found)
+        return _selected(found.resource(), request.query.get("fields"), "kind,id,name,mimeType")
+
+    def _media(self, request: web.Request, item: FakeFile) -> web.Response:
+        if item.content is None:
+            return _google_error(
+                403,
+                "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
+                "fileNotDownloadable",
+                location=("alt", "parameter"),
+            )
+        data, total = item.content, len(item.content)
+        match = re.fullmatch(r"bytes=(\d+)-(\d*)", request.headers.get("Range", "").strip())
+        if match is None:
+            return web.Response(body=data, content_type=item.mime_type)
+        start = int(match.group(1))
+        end = min(int(match.group(2)) if match.group(2) else total - 1, total - 1)
+        if start >= total or end < start:
+            return web.Response(status=416, headers={"Content-Range": f"bytes */{total}"})
+        return web.Response(
+            status=206,
+            body=data[start : end + 1],
+            content_type=item.mime_type,
+            headers={"Content-Range": f"bytes {start}-{end}/{total}"},
+        )
+
+    async def _list(self, request: web.Request) -> web.Response:
+        q = request.query.get("q", "")
+        wanted = parse_q(q)
+        if wanted is None:
+            return _invalid("q", "Invalid Value")
+        try:
+            page_size = int(request.query.get("pageSize", "100"))
+        except ValueError:
+            return _invalid("pageSize")
+        if not 1 <= page_size <= 1000:
+            return _invalid("pageSize")
+        offset = 0
+        token = request.query.get("pageToken")
+        with self._lock:
+            if token:
+                issued = self._page_tokens.get(token)
+                if issued is None or issued[0] != q:
+                    return _invalid("pageToken")
+                offset = issued[1]
+            user = request[_USER]
+            matches = [f for f in self.files.values() if (f.readers is None or user in f.readers) and wanted(f)]
+            if "name" in request.query.get("orderBy", ""):
+                matches.sort(key=lambda f: (f.name, f.id))
+            else:
+                matches.sort(key=lambda f: f.seq)
+            page = matches[offset : offset + page_size]
+            body: dict[str, Any] = {
+                "kind": "drive#fileList",
+                "incompleteSearch": False,
+                "files": [f.resource() for f in page],
+            }
+            if offset + page_size < len(matches):
+                next_token = secrets.token_urlsafe(16)
+                self._page_tokens[next_token] = (q, offset + page_size)
+                body["nextPageToken"] = next_token
+        return _selected(
+            body, request.query.get("fields"), "kind,incompleteSearch,nextPageToken,files(kind,id,name,mimeType)"
+        )
+
+    async def _start_upload(self, request: web.Request) -> web.Response:
+        if request.query.get("uploadType") != "resumable":
+            return _invalid("uploadType", "This fake implements resumable uploads only.")
+        raw = await request.read()
+        try:
+            metadata = json.loads(raw) if raw else {}
+        except ValueError:
+            return _google_error(400, "Parse Error", "parseError")
+        if not isinstance(metadata, dict):
+            return _google_error(400, "Parse Error", "parseError")
+        user = request[_USER]
+        parents = metadata.get("parents") or ["root"]
+        with self._lock:
+            for parent in parents:
+                if parent == "root":
+                    continue
+                found = self._lookup(parent, user)
+                if isinstance(found, web.Response):
+                    return found
+                if found.mime_type != FOLDER:
+                    return _google_error(400, "The specified parent is not a folder.", "invalidParent")
+            length = request.headers.get("X-Upload-Content-Length")
+            session = UploadSession(
+                id=secrets.token_urlsafe(24),
+                user=user,
+                metadata={**metadata, "parents": parents},
+                content_type=request.headers.get("X-Upload-Content-Type", "application/octet-stream"),
+                total=int(length) if length and length.isdigit() else None,
+                fields=request.query.get("fields"),
+            )
+            self.uploads[session.id] = session
+        location = f"{request.url.origin()}/upload/drive/v3/files?uploadType=resumable&upload_id={session.id}"
+        return web.Response(status=200, headers={"Location": location})
+
+    async def _put_chunk(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        with self._lock:
+            session = self.uploads.get(request.query.get("upload_id", ""))
+            if session is None:
+                return _google_error(404, "Upload session not found.", "notFound")
+            if session.file_id is not None:
+                return self._finished(session)
+            content_range = request.headers.get("Content-Range")
+            if content_range is None:  # an empty file: no range to name
+                session.total = len(session.data) + len(body)
+                session.data += body
+                return self._finish(session)
+            status = re.fullmatch(r"bytes \*/(\d+|\*)", content_range)
+            if status is not None:
+                if status.group(1).isdigit():
+                    session.total = int(status.group(1))
+                if session.total == len(session.data):
+                    return self._finish(session)
+                return self._incomplete(session)
+            chunk = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", content_range)
+            if chunk is None:
+                return _google_error(400, "Failed to parse Content-Range header.", "badContent")
+            start, end = int(chunk.group(1)), int(chunk.group(2))
+            if chunk.group(3).isdigit():
+                session.total = int(chunk.group(3))
+            if start != len(session.data) or end - start + 1 != len(body):
+                return _google_error(400, "Failed to parse Content-Range header.", "badContent")
+            final = session.total is not None and end + 1 == session.total
+            if not final and len(body) % _GRANULE:
+                return _google_error(
+                    400,
+                    "Invalid request. The number of bytes uploaded is required to be equal or greater than 262144, "
+                    "except for the final request (it's recommended to be the exact multiple of 262144).",
+                    "badRequest",
+                )
+            session.data += body
+            session.chunks.append(len(body))
+            return self._finish(session) if final else self._incomplete(session)
+
+    @staticmethod
+    def _incomplete(session: UploadSession) -> web.Response:
+        headers = {"Range": f"bytes=0-{len(session.data) - 1}"} if session.data else {}
+        return web.Response(status=308, headers=headers)
+
+    def _finish(self, session: UploadSession) -> web.Response:
+        meta = session.metadata
+        item = FakeFile(
+            _new_id(),
+            str(meta.get("name") or "Untitled"),
+            str(meta.get("mimeType") or session.content_type),
+            list(meta["parents"]),
+            bytes(session.data),
+        )
+        session.file_id = self._add(item)
+        return self._finished(session)
+
+    def _finished(self, session: UploadSession) -> web.Response:
+        assert session.file_id is not None
+        return _selected(self.files[session.file_id].resource(), session.fields, "kind,id,name,mimeType")
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        values = {key: value for key, value in form.items() if isinstance(value, str)}
+        if values.get("grant_type") != "refresh_token":
+            return web.json_response(
+                {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}, status=400
+            )
+        with self._lock:
+            grant = self._grants.get(values.get("refresh_token", ""))
+            if grant is None:
+                return web.json_response(
+                    {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}, status=400
+                )
+            if (values.get("client_id"), values.get("client_secret")) != (grant.client_id, grant.client_secret):
+                return web.json_response({"error": "invalid_client", "error_description": "Unauthorized"}, status=401)
+            self.token_grants += 1
+        access = self.add_token(grant.user)
+        return web.json_response({"access_token": access, "expires_in": 3599, "scope": _SCOPE, "token_type": "Bearer"})
+
+
+@contextmanager
+def running_drive() -> Iterator[DriveFake]:
+    """A started DriveFake, stopped on exit."""
+    fake = DriveFake()
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
