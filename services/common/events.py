@@ -138,6 +138,7 @@ class Delivery:
 
 
 Handler = Callable[[M, Delivery], Awaitable[None]]
+BatchHandler = Callable[[Sequence[M]], Awaitable[None]]
 GiveUp = Callable[[M, Delivery, BaseException], Awaitable[None]]
 
 
@@ -154,6 +155,9 @@ class ConsumerSpec(Generic[M]):
     ack_wait: float = 30.0
     max_deliver: int = 5
     batch: int = 1
+    # Handles a whole fetched batch at once (e.g. in one transaction); when it fails, each message
+    # goes through `handler` alone, with the usual retries.
+    batch_handler: BatchHandler[M] | None = None
 
 
 async def ensure_consumer(js: JetStreamContext, spec: ConsumerSpec[M]) -> None:
@@ -187,6 +191,8 @@ async def run_pull_consumer(
             except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError):
                 await asyncio.sleep(0.5)  # reconnecting: the client resumes on its own
                 continue
+            if spec.batch_handler is not None and len(msgs) > 1 and await _handle_batch(msgs, spec, tracer):
+                continue
             for msg in msgs:
                 await _handle_one(msg, spec, tracer)
     finally:
@@ -194,6 +200,33 @@ async def run_pull_consumer(
             await sub.unsubscribe()  # before nc.drain(), or drain waits on this subscription
         except nats.errors.Error:
             pass
+
+
+async def _handle_batch(msgs: Sequence[Msg], spec: ConsumerSpec[M], tracer: Tracer) -> bool:
+    """Handles the batch in one call and acks it; False (nothing acked) when the call failed."""
+    assert spec.batch_handler is not None
+    events: list[M] = []
+    spans = []
+    try:
+        for msg in msgs:
+            ctx = propagate.extract(dict(msg.headers or {}))
+            span = tracer.start_span(f"consume {msg.subject}", context=ctx, kind=SpanKind.CONSUMER)
+            span.set_attribute("messaging.system", "nats")
+            span.set_attribute("messaging.destination.name", msg.subject)
+            span.set_attribute("messaging.consumer.group.name", spec.durable)
+            span.set_attribute("messaging.batch.message_count", len(msgs))
+            spans.append(span)
+            events.append(spec.decode(msg.subject, msg.data))
+        await spec.batch_handler(events)
+    except Exception as exc:
+        logger.warning("handling a batch of %d on %s failed (%r); one by one instead", len(msgs), spec.durable, exc)
+        return False
+    finally:
+        for span in spans:
+            span.end()
+    for msg in msgs:
+        await msg.ack()
+    return True
 
 
 async def _handle_one(msg: Msg, spec: ConsumerSpec[M], tracer: Tracer) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -328,3 +329,33 @@ async def test_the_consumer_span_continues_the_producer_trace(
     assert consumer.attributes is not None
     assert consumer.attributes["messaging.consumer.group.name"] == _DURABLE
     assert consumer.attributes["messaging.delivery.attempt"] == 1
+
+
+@pytest.mark.parametrize("fails", [False, True], ids=["batch", "falls-back"])
+async def test_a_batch_handler_takes_a_fetch_at_once_or_falls_back_to_one_by_one(
+    js: JetStreamContext, tracer: Tracer, fails: bool
+) -> None:
+    record = _Record()
+    batches: list[list[str]] = []
+
+    async def handler(event: EncodeProgressed, delivery: Delivery) -> None:
+        record.delivered(event, delivery)
+
+    async def batch_handler(events: Sequence[EncodeProgressed]) -> None:
+        batches.append([e.job_id for e in events])
+        if fails:
+            raise OSError("the database is busy")
+        for event in events:
+            record.delivered(event, Delivery(_SUBJECT, 1, 5))
+
+    publisher = Publisher(js, tracer)
+    for n in range(5):
+        await publisher.publish(_SUBJECT, _event(f"job-{n}"), msg_id=f"job-{n}:progress")
+    spec = dataclasses.replace(_spec(handler, record, batch=10), batch_handler=batch_handler)
+    async with _consuming(js, spec, tracer):
+        await record.wait_for(deliveries=5)
+        info = await _settled(js)
+
+    assert [job for job, _, _ in record.deliveries] == [f"job-{n}" for n in range(5)]  # in order, once each
+    assert batches and len(batches[0]) > 1
+    assert _deliveries(info) == 5  # acked without a redelivery, whichever way
