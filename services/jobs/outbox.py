@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -30,20 +31,48 @@ from services.jobs.states import JobState
 logger = logging.getLogger(__name__)
 
 
-def _event(job: Job, previous: JobState | None, status: JobState, step: int = 0) -> OutboxEvent:
-    event_id = f"{job.id}:{status.value}" + (f":{step}" if step else "")
+def _payload(job: Job, previous: JobState | None, status: JobState, step: int) -> bytes:
     snapshot = protomap.job_to_proto(job)
     snapshot.status = protomap.STATUS_TO_PROTO[status]
-    changed = events_pb2.JobStateChanged(
+    return events_pb2.JobStateChanged(
         job=snapshot,
         previous_status=protomap.STATUS_TO_PROTO[previous] if previous else jobs_pb2.JOB_STATUS_UNSPECIFIED,
         progress_step=step,
-        event_id=event_id,
+        event_id=_event_id(job, status, step),
+    ).SerializeToString()
+
+
+def _event_id(job: Job, status: JobState, step: int) -> str:
+    return f"{job.id}:{status.value}" + (f":{step}" if step else "")
+
+
+@dataclass
+class _Staged:
+    """An event staged at a flush; its payload is taken at commit, when the job is complete."""
+
+    row: OutboxEvent
+    job: Job
+    previous: JobState | None
+    status: JobState
+    step: int = 0
+
+    def fill(self) -> None:
+        self.row.payload = _payload(self.job, self.previous, self.status, self.step)
+
+
+def _event(job: Job, previous: JobState | None, status: JobState, step: int = 0) -> _Staged:
+    # The Nats-Msg-Id is prefixed: JetStream dedupes per stream, and the encoder's own events on EVENTS
+    # use ids like "<job id>:succeeded" too.
+    row = OutboxEvent(
+        job_id=job.id,
+        msg_id=f"state:{_event_id(job, status, step)}",
+        payload=_payload(job, previous, status, step),
+        created_at=utcnow(),
     )
-    return OutboxEvent(job_id=job.id, msg_id=event_id, payload=changed.SerializeToString(), created_at=utcnow())
+    return _Staged(row, job, previous, status, step)
 
 
-def events_for(job: Job, *, new: bool) -> list[OutboxEvent]:
+def events_for(job: Job, *, new: bool) -> list[_Staged]:
     """The events a flush of this job implies (none when neither status nor progress step moved)."""
     status = JobState(job.status)
     if new:
@@ -68,8 +97,19 @@ def _stage(session: Session, _context: Any, _instances: Any) -> None:
     staged = [row for obj in list(session.new) if isinstance(obj, Job) for row in events_for(obj, new=True)]
     staged += [row for obj in list(session.dirty) if isinstance(obj, Job) for row in events_for(obj, new=False)]
     if staged:
-        session.add_all(staged)
-        session.info.setdefault(STAGED, set()).update(row.job_id for row in staged)
+        session.add_all([s.row for s in staged])
+        session.info.setdefault(STAGED, set()).update(s.row.job_id for s in staged)
+        session.info.setdefault(_TO_FILL, []).extend(staged)
+
+
+@event.listens_for(Session, "before_commit")
+def _fill(session: Session) -> None:
+    """Payloads show the job as committed (e.g. with the credits charged after the status changed)."""
+    for staged in session.info.pop(_TO_FILL, ()):
+        staged.fill()
+
+
+_TO_FILL = "vidkiln.outbox.to_fill"
 
 
 STAGED = "vidkiln.outbox.staged"  # session.info key: ids of jobs with events staged in the session

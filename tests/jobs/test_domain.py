@@ -154,7 +154,7 @@ async def test_a_state_change_committed_without_its_publish_is_published_by_the_
         session.add(row)
     async with env.deps.sessions.begin() as session:
         staged = (await session.exec(select(OutboxEvent))).all()
-        assert [r.msg_id for r in staged] == [f"{job_id}:running"]
+        assert [r.msg_id for r in staged] == [f"state:{job_id}:running"]
         for r in staged:
             r.created_at -= timedelta(seconds=30)  # older than the grace period
             session.add(r)

@@ -77,7 +77,7 @@ class JobStateChanged(_message.Message):
     progress_step: _builtins.int
     """a progress event: the tens of percent reached (1-9); 0 for a status change"""
     event_id: _builtins.str
-    """"<job id>:<status>[:<step>]", also the Nats-Msg-Id: the same for every replay"""
+    """"<job id>:<status>[:<step>]", the same for every replay (Nats-Msg-Id: "state:" + it)"""
     @_builtins.property
     def job(self) -> _jobs_pb2.Job: ...
     def __init__(
