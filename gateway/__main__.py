@@ -45,6 +45,7 @@ async def run(
         clients = gateway_clients.connect(
             auth_addr=settings.auth_addr,
             jobs_addr=settings.jobs_addr,
+            webhooks_addr=settings.webhooks_addr,
             tracer_provider=tracer_provider,
             timeout=settings.rpc_timeout,
         )

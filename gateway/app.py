@@ -11,7 +11,16 @@ from gateway.clients import CLIENTS, Clients
 from gateway.errors import error_middleware
 from gateway.jobview import JOB_VIEW, JobView
 from gateway.ratelimit import LIMITER, LIMITS, Limits, add_headers, rate_limit_middleware
-from gateway.routes import account_api, classic_api, encode_api, media_api, media_auth, tokens_api, upload_api
+from gateway.routes import (
+    account_api,
+    classic_api,
+    encode_api,
+    media_api,
+    media_auth,
+    tokens_api,
+    upload_api,
+    webhooks_api,
+)
 from gateway.tracing import tracing_middleware
 from services.common.blobstore import LocalBlobStore
 from services.common.credentials import CredentialResolver
@@ -69,6 +78,7 @@ def create_app(
         account_api.routes,
         media_api.routes,
         media_auth.routes,
+        webhooks_api.routes,
     ):
         app.add_routes(routes)
     return app

@@ -249,3 +249,21 @@ class StreamPart(BaseModel):
 
 class StreamFinalizeRequest(Body):
     parts: list[StreamPart] | None = None
+
+
+class WebhookCreateRequest(Body):
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[str] = Field(min_length=1, max_length=16)
+
+
+class WebhookUpdateRequest(Body):
+    url: str | None = Field(default=None, min_length=1, max_length=2048)
+    events: list[str] | None = Field(default=None, min_length=1, max_length=16)
+    is_active: bool | None = None
+
+
+class MediaWebhookCreateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    url: str = Field(min_length=1, max_length=2048)
+    events: list[str] = Field(min_length=1, max_length=16)
+    secret: str | None = Field(default=None, min_length=8, max_length=256)

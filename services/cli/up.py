@@ -224,6 +224,8 @@ async def up(stop: asyncio.Event) -> int:
         env.update({f"VIDKILN_{name.upper()}_ADDR": addr for name, addr in addrs.items()})
         for name in SERVICES:
             child_env = env | {"VIDKILN_GRPC_LISTEN": addrs[name]}
+            if name == "webhooks":  # links in webhook payloads: the gateway, unless a public URL is set
+                child_env.setdefault("VIDKILN_PUBLIC_URL", f"http://{settings.http_host}:{settings.http_port}")
             await supervisor.spawn(Child(name, [sys.executable, "-m", f"services.{name}"], child_env))
         gateway_env = env | {
             "VIDKILN_HTTP_HOST": settings.http_host,

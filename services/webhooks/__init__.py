@@ -1,1 +1,1 @@
-"""Webhooks service: subscriptions and signed deliveries (health only for now)."""
+"""Webhooks service: subscriptions, signed and retried deliveries, the job event feed."""

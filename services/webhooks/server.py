@@ -7,16 +7,19 @@ from opentelemetry.sdk.trace import TracerProvider
 from protos.webhooks.v1 import webhooks_pb2, webhooks_pb2_grpc
 from services.common.credentials import CredentialResolver
 from services.common.grpc_server import GrpcServer, start_grpc_server
+from services.webhooks.dispatcher import Dispatcher
+from services.webhooks.domain import Deps
+from services.webhooks.servicer import WebhookServicer
 
 SERVICE_NAME = webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name
-POLICIES: dict[str, str] = {}  # no methods yet
+_METHODS = webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].methods
+# The feed is about jobs (jobs:read); everything else manages subscriptions.
+POLICIES = {f"/{SERVICE_NAME}/{m.name}": "jobs:read" if m.name == "ListEvents" else "webhooks:manage" for m in _METHODS}
 
 
-class WebhookServicer(webhooks_pb2_grpc.WebhookServiceServicer):
-    """No methods yet: subscriptions and deliveries arrive with the webhooks issue."""
-
-
-async def create_server(listen: str, resolver: CredentialResolver, tracer_provider: TracerProvider) -> GrpcServer:
+async def create_server(
+    listen: str, deps: Deps, dispatcher: Dispatcher, resolver: CredentialResolver, tracer_provider: TracerProvider
+) -> GrpcServer:
     """Starts the server (NOT_SERVING until the caller flips it)."""
     return await start_grpc_server(
         listen=listen,
@@ -24,6 +27,8 @@ async def create_server(listen: str, resolver: CredentialResolver, tracer_provid
         tracer_provider=tracer_provider,
         resolver=resolver,
         policies=POLICIES,
-        register=lambda server: webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(WebhookServicer(), server),
+        register=lambda server: webhooks_pb2_grpc.add_WebhookServiceServicer_to_server(
+            WebhookServicer(deps, dispatcher), server
+        ),
         service_names=[SERVICE_NAME],
     )

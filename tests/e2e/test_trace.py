@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -20,7 +22,12 @@ async def test_one_trace_from_request_to_encode(
         final, _ = await follow(http, platform.base_url, platform.admin_key, created["jobId"])
     assert final["status"] == "success"
 
-    finished = spans.get_finished_spans()
+    # The status turns success (the read model) a moment before jobs finishes consuming the outcome.
+    for _ in range(100):
+        finished = spans.get_finished_spans()
+        if any(s.name == "consume job.state_changed" for s in finished):
+            break
+        await asyncio.sleep(0.05)
     request = next(s for s in finished if s.name == "POST /ondemand/encode")
     assert request.kind == SpanKind.SERVER
     trace_id = request.context.trace_id
@@ -36,6 +43,7 @@ async def test_one_trace_from_request_to_encode(
     # ... and on through the events the encoder published, back into jobs.
     assert ("consume job.succeeded", SpanKind.CONSUMER) in in_trace
     assert ("publish job.state_changed", SpanKind.PRODUCER) in in_trace
+    assert ("consume job.state_changed", SpanKind.CONSUMER) in in_trace  # ... and on into webhooks
 
     transcode = next(s for s in finished if s.name == "transcode" and s.context.trace_id == trace_id)
     assert transcode.attributes is not None and transcode.attributes["vidkiln.job_id"] == created["jobId"]

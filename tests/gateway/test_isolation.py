@@ -34,7 +34,7 @@ Credential = Literal["key", "session"]  # an API key, or a login session's acces
 class Route:
     method: str
     path: str  # "{id}" is the resource's id
-    resource: Literal["job", "key"]
+    resource: Literal["job", "key", "webhook"]
     owner_status: int | None  # what the owner gets (None: the owner does not call it, it changes state)
     # The credentials the route takes (/api-keys: a session's only).
     credentials: tuple[Credential, ...] = ("key", "session")
@@ -64,6 +64,15 @@ ROUTES = [
     Route("GET", "/api/v1/jobs/{id}", "job", 200),
     Route("POST", "/api/v1/jobs/{id}/cancel", "job", None),
     Route("GET", "/api/v1/videos/{id}/thumbnail", "job", 200),
+    Route("GET", "/api/v1/videos/{id}/download", "job", 200),
+    Route("GET", "/webhooks/{id}/deliveries", "webhook", 200),
+    # The body is read before the id is looked up: every id is refused alike, for want of a JSON one.
+    Route("PATCH", "/webhooks/{id}", "webhook", None, refused=415),
+    Route("DELETE", "/webhooks/{id}", "webhook", None),
+    Route("POST", "/webhooks/{id}", "webhook", None),
+    Route("POST", "/webhooks/{id}/test", "webhook", None),
+    Route("POST", "/webhooks/{id}/deliveries/{id}/redeliver", "webhook", None),
+    Route("DELETE", "/api/v1/webhooks/{id}", "webhook", None),
     Route("GET", "/api-keys/{id}", "key", 200, SESSION_ONLY),
     Route("DELETE", "/api-keys/{id}", "key", None, SESSION_ONLY),
 ]
@@ -126,8 +135,11 @@ async def test_another_accounts_resources_look_missing(
     await _give_passwords(platform)
     admin_session = await _login(http, base, ADMIN_EMAIL)
     admin_new_key = await _json(http, "POST", f"{base}/api-keys", admin_session, json={"name": "admin's"})
-    owned = {"job": [job_id, active_id], "key": [admin_new_key["id"]]}
-    unknown = {"job": [str(uuid.uuid4()), "not-a-uuid"], "key": [str(uuid.uuid4()), "not-a-uuid"]}
+    hook = await _json(
+        http, "POST", f"{base}/webhooks", admin_key, json={"url": f"{source_server}/hook", "events": ["job.failed"]}
+    )
+    owned = {"job": [job_id, active_id], "key": [admin_new_key["id"]], "webhook": [hook["id"]]}
+    unknown = {kind: [str(uuid.uuid4()), "not-a-uuid"] for kind in ("job", "key", "webhook")}
 
     other = {
         "key": {"X-API-Key": await platform.new_key(email=OTHER_EMAIL)},
@@ -160,6 +172,8 @@ async def test_another_accounts_resources_look_missing(
     for credential in ("key", "session"):
         jobs = await _json(http, "GET", f"{base}/api/v1/jobs", other[credential])
         assert jobs["data"]["items"] == [] and jobs["data"]["pagination"]["total_items"] == 0
+        hooks = await _json(http, "GET", f"{base}/webhooks", other[credential])
+        assert hooks["webhooks"] == []
     keys = await _json(http, "GET", f"{base}/api-keys", other["session"])
     assert admin_new_key["id"] not in [k["id"] for k in keys["keys"]]
     assert [k["name"] for k in keys["keys"]] == ["test"]  # only its own (from new_key)
@@ -176,6 +190,7 @@ async def test_another_accounts_resources_look_missing(
     assert (await _json(http, "GET", f"{base}/api/v1/auth/test-protected", new_key))["user_id"]
     assert (await _json(http, "GET", f"{base}/ondemand/status/{job_id}", new_key))["jobId"] == job_id
     assert (await _json(http, "GET", f"{base}/api-keys/{admin_new_key['id']}", admin_session))["name"] == "admin's"
+    assert [h["id"] for h in (await _json(http, "GET", f"{base}/webhooks", admin_key))["webhooks"]] == [hook["id"]]
 
     # The owner can still cancel its own job (and the test does not wait for a long encode).
     status, _, content = await _call(http, "DELETE", f"{base}/ondemand/{active_id}", admin_key)

@@ -22,15 +22,53 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from protos.jobs.v1 import jobs_pb2 as protos_dot_jobs_dot_v1_dot_jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!protos/webhooks/v1/webhooks.proto\x12\x13vidkiln.webhooks.v12\x10\n\x0eWebhookServiceb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!protos/webhooks/v1/webhooks.proto\x12\x13vidkiln.webhooks.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19protos/jobs/v1/jobs.proto\"\xa6\x02\n\x07Webhook\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x11\n\tis_active\x18\x04 \x01(\x08\x12\x15\n\rfailure_count\x18\x05 \x01(\x05\x12\x35\n\x11last_triggered_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_failed_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\x07\x64ialect\x18\t \x01(\x0e\x32\x1c.vidkiln.webhooks.v1.Dialect\"r\n\x14\x43reateWebhookRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12-\n\x07\x64ialect\x18\x04 \x01(\x0e\x32\x1c.vidkiln.webhooks.v1.Dialect\"V\n\x15\x43reateWebhookResponse\x12-\n\x07webhook\x18\x01 \x01(\x0b\x32\x1c.vidkiln.webhooks.v1.Webhook\x12\x0e\n\x06secret\x18\x02 \x01(\t\"\x15\n\x13ListWebhooksRequest\"F\n\x14ListWebhooksResponse\x12.\n\x08webhooks\x18\x01 \x03(\x0b\x32\x1c.vidkiln.webhooks.v1.Webhook\"\x86\x01\n\x14UpdateWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x10\n\x03url\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x12\n\nset_events\x18\x03 \x01(\x08\x12\x0e\n\x06\x65vents\x18\x04 \x03(\t\x12\x16\n\tis_active\x18\x05 \x01(\x08H\x01\x88\x01\x01\x42\x06\n\x04_urlB\x0c\n\n_is_active\"\"\n\x14\x44\x65leteWebhookRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse\"\"\n\x14SendTestEventRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\xe1\x02\n\x07\x41ttempt\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\nwebhook_id\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\x03 \x01(\t\x12\r\n\x05\x65vent\x18\x04 \x01(\t\x12\x0e\n\x06job_id\x18\x05 \x01(\t\x12\x0e\n\x06status\x18\x06 \x01(\t\x12\x13\n\x0bstatus_code\x18\x07 \x01(\x05\x12\x13\n\x0b\x64uration_ms\x18\x08 \x01(\x05\x12\x15\n\rresponse_body\x18\t \x01(\t\x12\r\n\x05\x65rror\x18\n \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x0b \x01(\x05\x12\x31\n\rnext_retry_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nretried_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"2\n\x15ListDeliveriesRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05limit\x18\x02 \x01(\x05\"J\n\x16ListDeliveriesResponse\x12\x30\n\ndeliveries\x18\x01 \x03(\x0b\x32\x1c.vidkiln.webhooks.v1.Attempt\"3\n\x10RedeliverRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65livery_id\x18\x02 \x01(\t\"(\n\x11RedeliverResponse\x12\x13\n\x0b\x64\x65livery_id\x18\x01 \x01(\t\"\xb6\x01\n\x05\x45vent\x12\x0b\n\x03seq\x18\x01 \x01(\x03\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0c\n\x04type\x18\x03 \x01(\t\x12\x0e\n\x06job_id\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x03job\x18\x06 \x01(\x0b\x32\x14.vidkiln.jobs.v1.Job\x12\x15\n\rprogress_step\x18\x07 \x01(\x05\x12\x14\n\x0cpayload_json\x18\x08 \x01(\t\"1\n\x11ListEventsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\x05\"T\n\x12ListEventsResponse\x12*\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1a.vidkiln.webhooks.v1.Event\x12\x12\n\nnext_after\x18\x02 \x01(\x03*I\n\x07\x44ialect\x12\x17\n\x13\x44IALECT_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44IALECT_ENCODE\x10\x01\x12\x11\n\rDIALECT_MEDIA\x10\x02\x32\x9f\x06\n\x0eWebhookService\x12\x66\n\rCreateWebhook\x12).vidkiln.webhooks.v1.CreateWebhookRequest\x1a*.vidkiln.webhooks.v1.CreateWebhookResponse\x12\x63\n\x0cListWebhooks\x12(.vidkiln.webhooks.v1.ListWebhooksRequest\x1a).vidkiln.webhooks.v1.ListWebhooksResponse\x12X\n\rUpdateWebhook\x12).vidkiln.webhooks.v1.UpdateWebhookRequest\x1a\x1c.vidkiln.webhooks.v1.Webhook\x12\x66\n\rDeleteWebhook\x12).vidkiln.webhooks.v1.DeleteWebhookRequest\x1a*.vidkiln.webhooks.v1.DeleteWebhookResponse\x12X\n\rSendTestEvent\x12).vidkiln.webhooks.v1.SendTestEventRequest\x1a\x1c.vidkiln.webhooks.v1.Attempt\x12i\n\x0eListDeliveries\x12*.vidkiln.webhooks.v1.ListDeliveriesRequest\x1a+.vidkiln.webhooks.v1.ListDeliveriesResponse\x12Z\n\tRedeliver\x12%.vidkiln.webhooks.v1.RedeliverRequest\x1a&.vidkiln.webhooks.v1.RedeliverResponse\x12]\n\nListEvents\x12&.vidkiln.webhooks.v1.ListEventsRequest\x1a\'.vidkiln.webhooks.v1.ListEventsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.webhooks.v1.webhooks_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WEBHOOKSERVICE']._serialized_start=58
-  _globals['_WEBHOOKSERVICE']._serialized_end=74
+  _globals['_DIALECT']._serialized_start=1849
+  _globals['_DIALECT']._serialized_end=1922
+  _globals['_WEBHOOK']._serialized_start=119
+  _globals['_WEBHOOK']._serialized_end=413
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_start=415
+  _globals['_CREATEWEBHOOKREQUEST']._serialized_end=529
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_start=531
+  _globals['_CREATEWEBHOOKRESPONSE']._serialized_end=617
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=619
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=640
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=642
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=712
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_start=715
+  _globals['_UPDATEWEBHOOKREQUEST']._serialized_end=849
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=851
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=885
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=887
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=910
+  _globals['_SENDTESTEVENTREQUEST']._serialized_start=912
+  _globals['_SENDTESTEVENTREQUEST']._serialized_end=946
+  _globals['_ATTEMPT']._serialized_start=949
+  _globals['_ATTEMPT']._serialized_end=1302
+  _globals['_LISTDELIVERIESREQUEST']._serialized_start=1304
+  _globals['_LISTDELIVERIESREQUEST']._serialized_end=1354
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_start=1356
+  _globals['_LISTDELIVERIESRESPONSE']._serialized_end=1430
+  _globals['_REDELIVERREQUEST']._serialized_start=1432
+  _globals['_REDELIVERREQUEST']._serialized_end=1483
+  _globals['_REDELIVERRESPONSE']._serialized_start=1485
+  _globals['_REDELIVERRESPONSE']._serialized_end=1525
+  _globals['_EVENT']._serialized_start=1528
+  _globals['_EVENT']._serialized_end=1710
+  _globals['_LISTEVENTSREQUEST']._serialized_start=1712
+  _globals['_LISTEVENTSREQUEST']._serialized_end=1761
+  _globals['_LISTEVENTSRESPONSE']._serialized_start=1763
+  _globals['_LISTEVENTSRESPONSE']._serialized_end=1847
+  _globals['_WEBHOOKSERVICE']._serialized_start=1925
+  _globals['_WEBHOOKSERVICE']._serialized_end=2724
 # @@protoc_insertion_point(module_scope)

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from protos.webhooks.v1 import webhooks_pb2 as protos_dot_webhooks_dot_v1_dot_webhooks__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -25,8 +26,8 @@ if _version_not_supported:
 
 
 class WebhookServiceStub:
-    """Webhook subscriptions and deliveries. The service answers health only for now; its methods
-    arrive with the webhooks issue.
+    """Webhook subscriptions, their signed deliveries and the event feed. Every call acts for the
+    caller's account (resolved by the auth interceptor); another account's ids are not found.
     """
 
     def __init__(self, channel):
@@ -35,16 +36,148 @@ class WebhookServiceStub:
         Args:
             channel: A grpc.Channel.
         """
+        self.CreateWebhook = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/CreateWebhook',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/ListWebhooks',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.UpdateWebhook = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/UpdateWebhook',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.UpdateWebhookRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/DeleteWebhook',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.SendTestEvent = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/SendTestEvent',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.SendTestEventRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.Attempt.FromString,
+                _registered_method=True)
+        self.ListDeliveries = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/ListDeliveries',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListDeliveriesRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListDeliveriesResponse.FromString,
+                _registered_method=True)
+        self.Redeliver = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/Redeliver',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.RedeliverRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.RedeliverResponse.FromString,
+                _registered_method=True)
+        self.ListEvents = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/ListEvents',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsResponse.FromString,
+                _registered_method=True)
 
 
 class WebhookServiceServicer:
-    """Webhook subscriptions and deliveries. The service answers health only for now; its methods
-    arrive with the webhooks issue.
+    """Webhook subscriptions, their signed deliveries and the event feed. Every call acts for the
+    caller's account (resolved by the auth interceptor); another account's ids are not found.
     """
+
+    def CreateWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SendTestEvent(self, request, context):
+        """Queues a signed `webhook.test` event for the subscription (one attempt, no retries).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDeliveries(self, request, context):
+        """The most recent delivery attempts of one subscription, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Redeliver(self, request, context):
+        """Sends a delivery again now, whatever its state (a new attempt is recorded).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEvents(self, request, context):
+        """The account's job events in order, after a cursor: what a receiver that was down missed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
 
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'UpdateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWebhook,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.UpdateWebhookRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.Webhook.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'SendTestEvent': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendTestEvent,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.SendTestEventRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.Attempt.SerializeToString,
+            ),
+            'ListDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDeliveries,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListDeliveriesRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListDeliveriesResponse.SerializeToString,
+            ),
+            'Redeliver': grpc.unary_unary_rpc_method_handler(
+                    servicer.Redeliver,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.RedeliverRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.RedeliverResponse.SerializeToString,
+            ),
+            'ListEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEvents,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'vidkiln.webhooks.v1.WebhookService', rpc_method_handlers)
@@ -54,6 +187,222 @@ def add_WebhookServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class WebhookService:
-    """Webhook subscriptions and deliveries. The service answers health only for now; its methods
-    arrive with the webhooks issue.
+    """Webhook subscriptions, their signed deliveries and the event feed. Every call acts for the
+    caller's account (resolved by the auth interceptor); another account's ids are not found.
     """
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/CreateWebhook',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CreateWebhookRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/ListWebhooks',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListWebhooksRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/UpdateWebhook',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.UpdateWebhookRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.Webhook.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/DeleteWebhook',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.DeleteWebhookRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendTestEvent(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/SendTestEvent',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.SendTestEventRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.Attempt.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/ListDeliveries',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListDeliveriesRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListDeliveriesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Redeliver(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/Redeliver',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.RedeliverRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.RedeliverResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/ListEvents',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from protos.webhooks.v1 import webhooks_pb2 as _webhooks_pb2
 import abc as _abc_1
 import grpc as _grpc
 import sys
@@ -26,28 +27,110 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class WebhookServiceStub:
-    """Webhook subscriptions and deliveries. The service answers health only for now; its methods
-    arrive with the webhooks issue.
+    """Webhook subscriptions, their signed deliveries and the event feed. Every call acts for the
+    caller's account (resolved by the auth interceptor); another account's ids are not found.
     """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> WebhookServiceAsyncStub: ...
+    CreateWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.CreateWebhookRequest, _webhooks_pb2.CreateWebhookResponse]
+    ListWebhooks: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.ListWebhooksRequest, _webhooks_pb2.ListWebhooksResponse]
+    UpdateWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.Webhook]
+    DeleteWebhook: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.DeleteWebhookRequest, _webhooks_pb2.DeleteWebhookResponse]
+    SendTestEvent: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.SendTestEventRequest, _webhooks_pb2.Attempt]
+    """Queues a signed `webhook.test` event for the subscription (one attempt, no retries)."""
+    ListDeliveries: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.ListDeliveriesRequest, _webhooks_pb2.ListDeliveriesResponse]
+    """The most recent delivery attempts of one subscription, newest first."""
+    Redeliver: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.RedeliverRequest, _webhooks_pb2.RedeliverResponse]
+    """Sends a delivery again now, whatever its state (a new attempt is recorded)."""
+    ListEvents: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.ListEventsRequest, _webhooks_pb2.ListEventsResponse]
+    """The account's job events in order, after a cursor: what a receiver that was down missed."""
 
 @_typing.type_check_only
 class WebhookServiceAsyncStub(WebhookServiceStub):
-    """Webhook subscriptions and deliveries. The service answers health only for now; its methods
-    arrive with the webhooks issue.
+    """Webhook subscriptions, their signed deliveries and the event feed. Every call acts for the
+    caller's account (resolved by the auth interceptor); another account's ids are not found.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
+    CreateWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.CreateWebhookRequest, _webhooks_pb2.CreateWebhookResponse]  # type: ignore[assignment]
+    ListWebhooks: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.ListWebhooksRequest, _webhooks_pb2.ListWebhooksResponse]  # type: ignore[assignment]
+    UpdateWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.UpdateWebhookRequest, _webhooks_pb2.Webhook]  # type: ignore[assignment]
+    DeleteWebhook: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.DeleteWebhookRequest, _webhooks_pb2.DeleteWebhookResponse]  # type: ignore[assignment]
+    SendTestEvent: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.SendTestEventRequest, _webhooks_pb2.Attempt]  # type: ignore[assignment]
+    """Queues a signed `webhook.test` event for the subscription (one attempt, no retries)."""
+    ListDeliveries: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.ListDeliveriesRequest, _webhooks_pb2.ListDeliveriesResponse]  # type: ignore[assignment]
+    """The most recent delivery attempts of one subscription, newest first."""
+    Redeliver: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.RedeliverRequest, _webhooks_pb2.RedeliverResponse]  # type: ignore[assignment]
+    """Sends a delivery again now, whatever its state (a new attempt is recorded)."""
+    ListEvents: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.ListEventsRequest, _webhooks_pb2.ListEventsResponse]  # type: ignore[assignment]
+    """The account's job events in order, after a cursor: what a receiver that was down missed."""
 
 class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
-    """Webhook subscriptions and deliveries. The service answers health only for now; its methods
-    arrive with the webhooks issue.
+    """Webhook subscriptions, their signed deliveries and the event feed. Every call acts for the
+    caller's account (resolved by the auth interceptor); another account's ids are not found.
     """
 
-    ...
+    @_abc_1.abstractmethod
+    def CreateWebhook(
+        self,
+        request: _webhooks_pb2.CreateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.CreateWebhookResponse, _abc.Awaitable[_webhooks_pb2.CreateWebhookResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListWebhooks(
+        self,
+        request: _webhooks_pb2.ListWebhooksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.ListWebhooksResponse, _abc.Awaitable[_webhooks_pb2.ListWebhooksResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateWebhook(
+        self,
+        request: _webhooks_pb2.UpdateWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.Webhook, _abc.Awaitable[_webhooks_pb2.Webhook]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteWebhook(
+        self,
+        request: _webhooks_pb2.DeleteWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.DeleteWebhookResponse, _abc.Awaitable[_webhooks_pb2.DeleteWebhookResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def SendTestEvent(
+        self,
+        request: _webhooks_pb2.SendTestEventRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.Attempt, _abc.Awaitable[_webhooks_pb2.Attempt]]:
+        """Queues a signed `webhook.test` event for the subscription (one attempt, no retries)."""
+
+    @_abc_1.abstractmethod
+    def ListDeliveries(
+        self,
+        request: _webhooks_pb2.ListDeliveriesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.ListDeliveriesResponse, _abc.Awaitable[_webhooks_pb2.ListDeliveriesResponse]]:
+        """The most recent delivery attempts of one subscription, newest first."""
+
+    @_abc_1.abstractmethod
+    def Redeliver(
+        self,
+        request: _webhooks_pb2.RedeliverRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.RedeliverResponse, _abc.Awaitable[_webhooks_pb2.RedeliverResponse]]:
+        """Sends a delivery again now, whatever its state (a new attempt is recorded)."""
+
+    @_abc_1.abstractmethod
+    def ListEvents(
+        self,
+        request: _webhooks_pb2.ListEventsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.ListEventsResponse, _abc.Awaitable[_webhooks_pb2.ListEventsResponse]]:
+        """The account's job events in order, after a cursor: what a receiver that was down missed."""
 
 def add_WebhookServiceServicer_to_server(servicer: WebhookServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,0 +1,98 @@
+"""From job.state_changed to deliveries: each event is logged once, with one delivery per subscriber.
+
+Both are written in one transaction, before the NATS messages are acknowledged, so a crash anywhere
+loses nothing; a redelivered message finds its event already logged and changes nothing. A batch of
+events shares one transaction (the consumer fetches up to 64 at a time).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC
+
+from sqlmodel import col, select
+
+from protos.jobs.v1 import events_pb2
+from services.common.clock import utcnow
+from services.webhooks import payloads
+from services.webhooks.domain.deps import Deps
+from services.webhooks.models import Delivery, JobEvent, Subscription
+
+
+def _event_id(changed: events_pb2.JobStateChanged) -> str:
+    return changed.event_id or f"{changed.job.id}:{payloads.TYPES[changed.job.status]}"
+
+
+async def record_job_event(deps: Deps, changed: events_pb2.JobStateChanged) -> int:
+    """Logs one event and queues its deliveries; how many (0 for a replay)."""
+    return await record_job_events(deps, [changed])
+
+
+async def record_job_events(deps: Deps, batch: Sequence[events_pb2.JobStateChanged]) -> int:
+    """Logs the events (in order, each once) and queues their deliveries; how many deliveries."""
+    fresh: dict[str, events_pb2.JobStateChanged] = {}
+    for changed in batch:
+        if changed.job.status in payloads.TYPES:
+            fresh.setdefault(_event_id(changed), changed)
+    if not fresh:
+        return 0
+    queued = 0
+    async with deps.sessions.begin() as session:
+        seen = await session.exec(select(JobEvent.event_id).where(col(JobEvent.event_id).in_(list(fresh))))
+        for event_id in seen.all():
+            del fresh[event_id]
+        if not fresh:
+            return 0
+        accounts = {uuid.UUID(changed.job.account_id) for changed in fresh.values()}
+        subscribers = (
+            await session.exec(
+                select(Subscription).where(
+                    col(Subscription.account_id).in_(accounts),
+                    Subscription.is_active == True,  # noqa: E712
+                )
+            )
+        ).all()
+        events = []
+        for event_id, changed in fresh.items():
+            job = changed.job
+            at = job.updated_at.ToDatetime(tzinfo=UTC) if job.HasField("updated_at") else utcnow()
+            event = JobEvent(
+                event_id=event_id,
+                account_id=uuid.UUID(job.account_id),
+                job_id=uuid.UUID(job.id),
+                type=payloads.event_type(job, changed.progress_step),
+                progress_step=changed.progress_step,
+                job=job.SerializeToString(),
+                created_at=at,
+            )
+            session.add(event)
+            events.append((event, changed, at))
+        await session.flush()  # numbers the events, in order
+        now = utcnow()
+        for event, changed, at in events:
+            for webhook in subscribers:
+                if webhook.account_id != event.account_id:
+                    continue
+                name, body = payloads.job_body(
+                    webhook.dialect, changed.job, changed.progress_step, at, deps.policy.public_url
+                )
+                if not name or name not in webhook.events:
+                    continue
+                session.add(
+                    Delivery(
+                        subscription_id=webhook.id,
+                        event_seq=event.seq,
+                        event_id=event.event_id,
+                        event=name,
+                        job_id=event.job_id,
+                        body=body,
+                        max_attempts=len(deps.policy.retry_schedule) + 1,
+                        next_attempt_at=now,
+                        created_at=now,
+                    )
+                )
+                queued += 1
+    if queued:
+        deps.wake()
+    return queued
