@@ -11,8 +11,10 @@ from aiohttp import web
 from opentelemetry.sdk.trace import TracerProvider
 
 from gateway import clients as gateway_clients
+from gateway import files
 from gateway.app import create_app
 from gateway.config import Settings
+from gateway.destinations import SEALER
 from gateway.jobview import JobView
 from services.common.auth_client import remote_key_lookup
 from services.common.blobstore import LocalBlobStore
@@ -21,6 +23,7 @@ from services.common.events import connect_nats
 from services.common.identity import TokenSigner
 from services.common.lifecycle import run_until_signal
 from services.common.ratelimit import RateLimiter
+from services.common.secretbox import SecretBox
 from services.common.signing import UrlSigner
 from services.common.telemetry import configure_logging, configure_tracing
 
@@ -46,6 +49,7 @@ async def run(
             auth_addr=settings.auth_addr,
             jobs_addr=settings.jobs_addr,
             webhooks_addr=settings.webhooks_addr,
+            ingest_addr=settings.ingest_addr,
             tracer_provider=tracer_provider,
             timeout=settings.rpc_timeout,
         )
@@ -65,6 +69,8 @@ async def run(
             blobs=LocalBlobStore(settings.blob_dir),
             signer=UrlSigner(key),
             upload_signer=UrlSigner(key, purpose="upload-url", prefix="/uploads/"),
+            file_signer=UrlSigner(key, purpose="file-url", prefix=files.SECURE_PREFIX),
+            seal_signer=UrlSigner(key, purpose=files.SEAL_PURPOSE, prefix=""),
             tokens=tokens,
             public_url=settings.public_url,
             max_body_bytes=settings.max_body_bytes,
@@ -73,6 +79,7 @@ async def run(
             limits=settings.limits(),
             job_view=job_view,
         )
+        app[SEALER] = SecretBox(key)  # customer storage credentials are sealed as they arrive
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

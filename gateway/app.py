@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from opentelemetry.sdk.trace import TracerProvider
 
-from gateway import downloads, uploads
+from gateway import downloads, files, uploads
 from gateway.auth import RESOLVER, auth_middleware, public
 from gateway.clients import CLIENTS, Clients
 from gateway.errors import error_middleware
@@ -15,6 +15,8 @@ from gateway.routes import (
     account_api,
     classic_api,
     encode_api,
+    files_api,
+    folder_api,
     media_api,
     media_auth,
     tokens_api,
@@ -42,6 +44,8 @@ def create_app(
     blobs: LocalBlobStore,
     signer: UrlSigner,
     upload_signer: UrlSigner,
+    file_signer: UrlSigner,
+    seal_signer: UrlSigner,
     tokens: TokenSigner,
     public_url: str | None,
     max_body_bytes: int,
@@ -68,15 +72,19 @@ def create_app(
     app[uploads.UPLOAD_SIGNER] = upload_signer
     app[uploads.TOKENS] = tokens
     app[uploads.MAX_UPLOAD] = max_upload_bytes
+    app[files.FILE_SIGNER] = file_signer
+    app[files.SEALER] = seal_signer
     app.router.add_get("/health", health)
     app.router.add_get("/cdn/{key:.+}", public(downloads.serve))  # and HEAD
     for routes in (
         encode_api.routes,
+        folder_api.routes,
         classic_api.routes,  # before uploads: /jobs/bulk/... is not a job id
         upload_api.routes,
         tokens_api.routes,
         account_api.routes,
         media_api.routes,
+        files_api.routes,
         media_auth.routes,
         webhooks_api.routes,
     ):

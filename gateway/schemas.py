@@ -26,14 +26,12 @@ _NOT_YET = (
     "package_type",
     "hls",
     "webhook",
-    "output_s3",
-    "output_google_drive",
 )
 
 
-class OnDemandEncodeRequest(Body):
-    source_url: str = Field(min_length=1, max_length=8192)
-    external_id: str | None = Field(None, max_length=255)
+class EncodeSettings(Body):
+    """The encode settings POST /ondemand/encode and folder ingest share."""
+
     metadata: dict[str, Any] | None = None
     # A superset of the contract's enums: vp9 (WebM/MKV) and 4320p are accepted too.
     codec: Literal["h264", "h265", "av1", "vp9"] = "h264"
@@ -59,8 +57,9 @@ class OnDemandEncodeRequest(Body):
     package_type: Any = None
     hls: Any = None
     webhook: Any = None
-    output_s3: Any = None
-    output_google_drive: Any = None
+    # Validated and sealed by gateway.destinations (kept raw here, so no model holds the secrets long).
+    output_s3: dict[str, Any] | None = None
+    output_google_drive: dict[str, Any] | None = None
 
     def check_supported(self) -> None:
         """410 for Dropbox; 400 naming each documented field this server cannot honour yet."""
@@ -76,6 +75,47 @@ class OnDemandEncodeRequest(Body):
                 reason=R.BODY_INVALID,
                 violations=[FieldViolation(to_camel(n), "is not supported by this server yet") for n in unsupported],
             )
+
+
+class OnDemandEncodeRequest(EncodeSettings):
+    source_url: str | None = Field(None, min_length=1, max_length=8192)
+    # vidkiln's own: a file uploaded through POST /api/v1/files/upload (its id) as the source.
+    source_file_id: str | None = Field(None, min_length=1, max_length=64)
+    external_id: str | None = Field(None, max_length=255)
+
+    def check_supported(self) -> None:
+        if (self.source_url is None) == (self.source_file_id is None):
+            raise InvalidArgument(
+                "Give sourceUrl, or sourceFileId for an uploaded file.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("sourceUrl", "Field required")],
+            )
+        super().check_supported()
+
+
+class FolderIngestRequest(EncodeSettings):
+    """POST /ondemand/ingest/folder: one job per video in a customer's S3 prefix or Drive folder."""
+
+    source_s3: dict[str, Any] | None = None
+    source_google_drive: dict[str, Any] | None = None
+    source_google_drive_files: Any = None
+    source_dropbox: Any = None
+    output_destination: Literal["cdn", "s3", "google-drive"] = "cdn"
+    max_files: int | None = Field(None, ge=1, le=1000)
+    external_id_prefix: str | None = Field(None, max_length=200)
+
+    def check_supported(self) -> None:
+        if self.source_dropbox is not None:
+            raise FailedPrecondition(
+                "Dropbox is no longer supported; read from S3 or Google Drive.", reason=R.DROPBOX_DEPRECATED
+            )
+        if self.source_google_drive_files is not None:
+            raise InvalidArgument(
+                "Some requested features are not supported by this server yet.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("sourceGoogleDriveFiles", "is not supported by this server yet")],
+            )
+        super().check_supported()
 
 
 async def read_json(request: web.Request, model: type[Model], *, optional: bool = False) -> Model:
@@ -100,13 +140,14 @@ async def read_raw(request: web.Request, *, optional: bool = False) -> Any:
         raise InvalidArgument(f"The body is not valid JSON: {exc}.", reason=R.BODY_INVALID) from exc
 
 
-def validate(model: type[Model], data: Any) -> Model:
-    """The model for already-parsed JSON; 400 invalid_body with per-field issues."""
+def validate(model: type[Model], data: Any, *, prefix: str = "") -> Model:
+    """The model for already-parsed JSON; 400 invalid_body with per-field issues (paths under `prefix`)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         violations = [
-            FieldViolation(".".join(str(p) for p in error["loc"]) or "body", error["msg"]) for error in exc.errors()
+            FieldViolation(".".join(str(p) for p in (prefix, *error["loc"]) if p != "") or "body", error["msg"])
+            for error in exc.errors()
         ]
         raise InvalidArgument("The request body is not valid.", reason=R.BODY_INVALID, violations=violations) from exc
 
@@ -182,7 +223,7 @@ class JobCreateRequest(_Overrides):
     policy: Literal["fastest", "gpu_first", "gpu_only"] = "gpu_first"
     source_url: str | None = Field(None, min_length=1, max_length=8192)
     original_filename: str | None = Field(None, max_length=255)
-    source_s3: Any = None
+    source_s3: dict[str, Any] | None = None  # validated and sealed by gateway.destinations
     confirm: bool = False
     priority: Literal["normal", "high"] = "normal"
 
@@ -193,12 +234,6 @@ class JobCreateRequest(_Overrides):
                 "This platform encodes on CPUs: gpu_only cannot be honoured.",
                 reason=R.OPTIONS_INCOMPATIBLE,
                 violations=[FieldViolation("policy", "no GPU encoders on this platform")],
-            )
-        if self.source_s3 is not None:
-            raise InvalidArgument(
-                "S3 sources are not supported by this server yet.",
-                reason=R.BODY_INVALID,
-                violations=[FieldViolation("sourceS3", "is not supported by this server yet")],
             )
 
 

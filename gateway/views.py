@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 
 from protos.common.v1 import errors_pb2, media_pb2
 from protos.jobs.v1 import jobs_pb2
+from services.common.destinations import s3_key
 
 ENCODE_STATUS = {
     jobs_pb2.JOB_STATUS_CREATED: "created",
@@ -102,6 +103,17 @@ def execution(job: jobs_pb2.Job, *, snake: bool = False) -> dict[str, Any]:
     if snake:
         return values
     return {to_camel(k): v for k, v in values.items()}
+
+
+def destination(job: jobs_pb2.Job) -> dict[str, Any]:
+    """Where the output goes besides the download link: the contract's destination object."""
+    d = job.destination
+    if d.HasField("s3"):
+        return {"type": "s3", "bucket": d.s3.bucket, "key": s3_key(d.s3, job.output_filename)}
+    if d.HasField("google_drive"):
+        drive = d.google_drive
+        return {"type": "google-drive", "folderId": drive.folder_id, "fileName": drive.file_name or job.output_filename}
+    return {"type": "cdn"}
 
 
 def effective(job: jobs_pb2.Job) -> dict[str, Any] | None:
@@ -199,7 +211,7 @@ def encode_status(job: jobs_pb2.Job, download_url: str | None, now: datetime) ->
         "playbackUrl": None,
         "hlsPackage": None,
         "expiresIn": expires_in,
-        "destination": {"type": "cdn"},
+        "destination": destination(job),
         "createdAt": iso(job.created_at, job.HasField("created_at")),
         "startedAt": iso(job.started_at, job.HasField("started_at")),
         "finishedAt": iso(job.finished_at, job.HasField("finished_at")),

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from gateway import classic_views, views
 from gateway.auth import requires
 from gateway.clients import CLIENTS, call_options
+from gateway.destinations import S3ObjectSource, object_source
 from gateway.downloads import download_url
 from gateway.idempotency import idempotency_of
 from gateway.jobview import read_job, remember
@@ -54,9 +55,13 @@ def _options(model: BaseModel, defaults: dict[str, Any] | None = None) -> jobs_p
     return jobs_pb2.EncodeOptions(**{**(defaults or {}), **_given(model)})
 
 
-def _create_request(body: JobCreateRequest, defaults: dict[str, Any] | None = None) -> jobs_pb2.CreateJobRequest:
+def _create_request(
+    request: web.Request, body: JobCreateRequest, defaults: dict[str, Any] | None = None
+) -> jobs_pb2.CreateJobRequest:
     body.check_supported()
     source = storage_pb2.Source(url=body.source_url) if body.source_url else None
+    if body.source_s3 is not None:
+        source = object_source(request, validate(S3ObjectSource, body.source_s3, prefix="sourceS3"))
     return jobs_pb2.CreateJobRequest(
         options=_options(body, {**_CREATE_DEFAULTS, **(defaults or {})}),
         source=source,
@@ -69,9 +74,13 @@ def _create_request(body: JobCreateRequest, defaults: dict[str, Any] | None = No
     )
 
 
+def _has_source(source: storage_pb2.Source) -> bool:
+    return bool(source.url or source.blob_key or source.HasField("s3") or source.HasField("google_drive"))
+
+
 def _created(request: web.Request, job: jobs_pb2.Job) -> dict[str, Any]:
     upload = None
-    if job.status == jobs_pb2.JOB_STATUS_CREATED and not job.source.url and not job.source.blob_key:
+    if job.status == jobs_pb2.JOB_STATUS_CREATED and not _has_source(job.source):
         upload = upload_target(request, job.id, uuid.UUID(job.account_id))
     return classic_views.created(job, upload, download_url(request, job, utcnow()))
 
@@ -86,7 +95,7 @@ async def create_bulk(request: web.Request) -> web.Response:
     items = []
     for item in body.jobs:
         item.confirm = item.confirm or body.settings.confirm
-        items.append(_create_request(item, shared))
+        items.append(_create_request(request, item, shared))
     answer = await request.app[CLIENTS].jobs.CreateJobs(
         jobs_pb2.CreateJobsRequest(
             jobs=items,
@@ -154,7 +163,7 @@ async def confirm_bulk(request: web.Request) -> web.Response:
 @requires("jobs:create")
 async def create_job(request: web.Request) -> web.Response:
     raw = await read_raw(request)
-    message = _create_request(validate(JobCreateRequest, raw))
+    message = _create_request(request, validate(JobCreateRequest, raw))
     message.idempotency.CopyFrom(idempotency_of(request, "jobs.create", raw) or jobs_pb2.Idempotency())
     job = await request.app[CLIENTS].jobs.CreateJob(message, **call_options(request))
     return web.json_response(_created(request, remember(request, job)))

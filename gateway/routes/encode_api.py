@@ -10,15 +10,38 @@ from aiohttp import web
 from gateway import views
 from gateway.auth import CALLER, requires
 from gateway.clients import CLIENTS
+from gateway.destinations import GoogleDriveOutput, S3Output, destination
 from gateway.downloads import download_url, public_base
 from gateway.idempotency import idempotency_of
 from gateway.jobview import JOB_VIEW, read_job, remember
-from gateway.schemas import OnDemandEncodeRequest, read_raw, validate
+from gateway.schemas import EncodeSettings, OnDemandEncodeRequest, read_raw, validate
 from protos.common.v1 import storage_pb2
+from protos.ingest.v1 import files_pb2
 from protos.jobs.v1 import jobs_pb2
 from services.common.clock import utcnow
 
 routes = web.RouteTableDef()
+
+
+def options_of(body: EncodeSettings) -> jobs_pb2.EncodeOptions:
+    return jobs_pb2.EncodeOptions(
+        codec=body.codec,
+        resolution=body.resolution,
+        container=body.container,
+        preset=body.preset,
+        quality=body.quality,
+        audio_policy=body.audio_policy,
+        scale_policy=body.scale_policy,
+        fps=body.fps,
+        frame_rate_policy=body.frame_rate_policy,
+        bitrate_tier=body.bitrate_tier,
+        passes=body.passes,
+        poster_at_sec=body.poster_at_sec,
+    )
+
+
+def metadata_json(body: EncodeSettings) -> str:
+    return json.dumps(body.metadata, separators=(",", ":")) if body.metadata is not None else ""
 
 
 @routes.post("/ondemand/encode")
@@ -28,28 +51,30 @@ async def ondemand_encode(request: web.Request) -> web.Response:
     body = validate(OnDemandEncodeRequest, raw)
     body.check_supported()
     clients, caller = request.app[CLIENTS], request[CALLER]
+    if body.source_file_id is not None:  # an uploaded file: another account's is not found
+        stored = await clients.files.GetFile(
+            files_pb2.GetFileRequest(file_id=body.source_file_id), timeout=clients.timeout, metadata=caller.metadata
+        )
+        source, filename = storage_pb2.Source(blob_key=stored.blob_key), stored.filename
+    else:
+        source, filename = storage_pb2.Source(url=body.source_url or ""), ""
     job = await clients.jobs.CreateJob(
         jobs_pb2.CreateJobRequest(
-            options=jobs_pb2.EncodeOptions(
-                codec=body.codec,
-                resolution=body.resolution,
-                container=body.container,
-                preset=body.preset,
-                quality=body.quality,
-                audio_policy=body.audio_policy,
-                scale_policy=body.scale_policy,
-                fps=body.fps,
-                frame_rate_policy=body.frame_rate_policy,
-                bitrate_tier=body.bitrate_tier,
-                passes=body.passes,
-                poster_at_sec=body.poster_at_sec,
+            options=options_of(body),
+            source=source,
+            destination=destination(
+                request,
+                body.output_expiry,
+                validate(S3Output, body.output_s3, prefix="outputS3") if body.output_s3 is not None else None,
+                validate(GoogleDriveOutput, body.output_google_drive, prefix="outputGoogleDrive")
+                if body.output_google_drive is not None
+                else None,
             ),
-            source=storage_pb2.Source(url=body.source_url),
-            destination=storage_pb2.Destination(cdn=storage_pb2.CdnDestination(expiry_seconds=body.output_expiry)),
             external_id=body.external_id or "",
-            metadata_json=json.dumps(body.metadata, separators=(",", ":")) if body.metadata is not None else "",
+            metadata_json=metadata_json(body),
             priority=body.priority,
             mode=jobs_pb2.JOB_MODE_ON_DEMAND,
+            original_filename=filename,
             idempotency=idempotency_of(request, "ondemand.encode", raw),
         ),
         timeout=clients.timeout,

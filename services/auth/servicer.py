@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from protos.auth.v1 import auth_pb2, auth_pb2_grpc
 from services.auth import domain
 from services.auth.models import Account, ApiKey
 from services.common.auth_client import principal_to_proto
 from services.common.identity import current_principal
+from services.common.timestamps import timestamp
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -26,7 +25,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.AuthenticateResponse:
         principal, token, expires = await domain.authenticate(self._deps, credential=request.credential)
         return auth_pb2.AuthenticateResponse(
-            principal=principal_to_proto(principal), token=token, expires_at=_ts(expires)
+            principal=principal_to_proto(principal), token=token, expires_at=timestamp(expires)
         )
 
     async def Login(self, request: auth_pb2.LoginRequest, context: Context) -> auth_pb2.TokenPair:
@@ -69,20 +68,12 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.DeleteApiKeyResponse()
 
 
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def _pair(tokens: domain.Tokens) -> auth_pb2.TokenPair:
     return auth_pb2.TokenPair(
         access_token=tokens.access,
         refresh_token=tokens.refresh,
-        access_expires_at=_ts(tokens.access_expires),
-        refresh_expires_at=_ts(tokens.refresh_expires),
+        access_expires_at=timestamp(tokens.access_expires),
+        refresh_expires_at=timestamp(tokens.refresh_expires),
     )
 
 
@@ -92,8 +83,8 @@ def _account(account: Account) -> auth_pb2.Account:
         email=account.email,
         role=account.role,
         email_verified=account.email_verified,
-        created_at=_ts(account.created_at),
-        last_sign_in_at=_ts(account.last_sign_in_at),
+        created_at=timestamp(account.created_at),
+        last_sign_in_at=timestamp(account.last_sign_in_at),
     )
 
 
@@ -103,7 +94,7 @@ def _key(key: ApiKey) -> auth_pb2.ApiKey:
         name=key.name,
         prefix=key.prefix,
         scopes=key.scopes,
-        expires_at=_ts(key.expires_at),
-        created_at=_ts(key.created_at),
-        last_used_at=_ts(key.last_used_at),
+        expires_at=timestamp(key.expires_at),
+        created_at=timestamp(key.created_at),
+        last_used_at=timestamp(key.last_used_at),
     )

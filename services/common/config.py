@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.netguard import AddressPolicy
+
+if TYPE_CHECKING:
+    from services.common.destinations import Opener
 
 
 class BaseServiceSettings(BaseSettings):
@@ -39,6 +43,23 @@ class BaseServiceSettings(BaseSettings):
     encoder_addr: str = Field("127.0.0.1:50054", description="gRPC address of an encoder.")
     webhooks_addr: str = Field("127.0.0.1:50055", description="gRPC address of the webhooks service.")
     rpc_timeout: float = Field(10.0, description="Deadline in seconds of every internal RPC.")
+
+    google_api_root: str = Field(
+        "https://www.googleapis.com/", description="Google Drive API root (a test server's in tests)."
+    )
+    google_token_uri: str = Field("https://oauth2.googleapis.com/token", description="Google OAuth token endpoint.")
+    google_client_id: str | None = Field(None, description="OAuth client that may refresh customers' Drive tokens.")
+    google_client_secret: str | None = Field(None, description="Its secret.")
+
+    def destination_opener(self) -> Opener:
+        """Opens customer destinations: the platform key, the address policy, the Drive settings."""
+        from services.common.destinations import GoogleApp, Opener  # boto3 and the Drive client: only where used
+        from services.common.secretbox import SecretBox
+
+        google = GoogleApp(
+            self.google_api_root, self.google_token_uri, self.google_client_id, self.google_client_secret
+        )
+        return Opener(SecretBox(self.platform_key()), self.address_policy(), google)
 
     def address_policy(self) -> AddressPolicy:
         """Which otherwise refused addresses customer URLs may reach (VIDKILN_URL_ALLOW)."""

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import Connection, DateTime, MetaData, event, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -66,6 +66,20 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+def _add_missing_columns(conn: Connection, metadata: MetaData) -> None:
+    """Adds the nullable columns a newer release declares to tables an older one created (create_all
+    makes missing tables only). Anything else a schema change needs is a migration of its own."""
+    inspector = inspect(conn)
+    for table in metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=conn.dialect)
+            logger.info("adding column %s.%s (%s)", table.name, column.name, kind)
+            conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+
+
 @asynccontextmanager
 async def open_database(url: str, metadata: MetaData, *, connect_timeout: float = 30.0) -> AsyncIterator[Sessions]:
     """Connects (retrying while the server starts), creates missing tables, disposes on exit."""
@@ -77,6 +91,7 @@ async def open_database(url: str, metadata: MetaData, *, connect_timeout: float 
             try:
                 async with engine.begin() as conn:
                     await conn.run_sync(metadata.create_all)
+                    await conn.run_sync(_add_missing_columns, metadata)
                 break
             except (OperationalError, OSError) as exc:
                 if loop.time() >= deadline:

@@ -29,6 +29,10 @@ _TAG_BYTES = 16
 _TOKEN_BODY = re.compile(r"[A-Za-z0-9_-]+")
 
 
+# The context customer storage credentials are sealed under (the gateway seals, ingest and workers open).
+CUSTOMER_CREDENTIALS = "customer-storage-credentials"
+
+
 class SecretBoxError(DomainError):
     """A token that does not open: another platform key, another context, or damaged. Never says which."""
 

@@ -56,6 +56,7 @@ async def run(
             cancels=cancels,
             running=running,
             watchdog=settings.encode_watchdog,
+            opener=settings.destination_opener(),
         )
         spec = consumers.consumer(deps, ack_wait=settings.task_ack_wait, max_deliver=settings.task_max_deliver)
         resolver = await open_resolver(

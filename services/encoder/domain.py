@@ -17,12 +17,13 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 from opentelemetry.trace import Tracer
 
-from protos.common.v1 import errors_pb2, media_pb2
+from protos.common.v1 import errors_pb2, media_pb2, storage_pb2
 from protos.encoder.v1 import events_pb2
 from protos.jobs.v1 import events_pb2 as job_events
-from services.common import http_source, subjects
+from services.common import destinations, http_source, subjects
 from services.common.blobstore import LocalBlobStore
 from services.common.cancel import CancelSignals
+from services.common.destinations import Opener
 from services.common.errors import DomainError, PermanentError, R
 from services.common.events import Delivery, Publish
 from services.encoder import profiles
@@ -61,6 +62,7 @@ class Deps:
     cancels: CancelSignals
     running: Running
     watchdog: float
+    opener: Opener | None = None  # opens customer destinations (S3, Google Drive)
 
 
 def _now() -> Timestamp:
@@ -176,7 +178,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
         else:
             source = workdir / "source"
             with deps.tracer.start_as_current_span("download source"):
-                await _download(deps, task.source.url, source)
+                await _download(deps, task.source, source)
             events.log("INFO", "Source downloaded", {"bytes": source.stat().st_size, "worker": deps.worker_id})
         job = EncodeJob(
             source=source,
@@ -205,6 +207,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
             "Output stored",
             {"bytes": outcome.output_probe.size_bytes, "encoder": outcome.result.encoder, "thumbnails": len(keys)},
         )
+        await _deliver(deps, task, events)
     except Interrupted:
         if job_id in deps.running.canceled:
             logger.info("job %s canceled while encoding; partial output removed", job_id)
@@ -269,12 +272,45 @@ def _succeeded(
     )
 
 
-async def _download(deps: Deps, url: str, dest: Path) -> None:
+async def _deliver(deps: Deps, task: job_events.EncodeRequested, events: _Events) -> None:
+    """Uploads the stored output to the customer's bucket or folder, if the job names one. A refusal
+    (credentials, missing bucket) is final; an unreachable store is tried again with the task."""
+    destination = task.destination
+    if not (destination.HasField("s3") or destination.HasField("google_drive")):
+        return
+    if deps.opener is None:
+        raise PermanentError("This worker cannot deliver to customer storage.", reason=R.OUTPUT_WRITE_FAILED)
+    content_type = profiles.CONTAINERS[task.options.container][3]
+    path = deps.blobs.path_of(task.output_key)
+    with deps.tracer.start_as_current_span("deliver output"):
+        try:
+            places = await asyncio.to_thread(
+                destinations.deliver, deps.opener, destination, path, task.output_filename, content_type
+            )
+        except http_source.SourceError as exc:
+            if exc.transient:
+                raise
+            raise PermanentError(exc.message, reason=exc.reason) from exc
+        except DomainError as exc:
+            raise PermanentError(exc.message, reason=exc.reason) from exc
+    events.log("INFO", "Output delivered", {"to": places})
+
+
+async def _download(deps: Deps, source: storage_pb2.Source, dest: Path) -> None:
     try:
-        await http_source.download(deps.http, url, dest, max_bytes=deps.max_source_bytes)
+        if source.HasField("s3") or source.HasField("google_drive"):
+            if deps.opener is None:
+                raise PermanentError("This worker cannot read customer storage.", reason=R.SOURCE_UNREACHABLE)
+            await asyncio.to_thread(destinations.fetch, deps.opener, source, dest, max_bytes=deps.max_source_bytes)
+        else:
+            await http_source.download(deps.http, source.url, dest, max_bytes=deps.max_source_bytes)
     except http_source.SourceError as exc:
         if exc.transient:
             raise  # the server may answer on a later attempt
+        raise PermanentError(exc.message, reason=exc.reason) from exc
+    except PermanentError:
+        raise
+    except DomainError as exc:  # refused credentials, a missing object: no retry helps
         raise PermanentError(exc.message, reason=exc.reason) from exc
 
 

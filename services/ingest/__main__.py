@@ -5,17 +5,22 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.common.auth_client import open_resolver
 from services.common.blobstore import LocalBlobStore
+from services.common.db import open_database
 from services.common.http_source import client_timeout
 from services.common.lifecycle import run_until_signal
 from services.common.netguard import guarded_session
 from services.common.telemetry import configure_logging, configure_tracing
 from services.ingest.config import Settings
 from services.ingest.domain import Deps
+from services.ingest.files import storage
+from services.ingest.files.deps import FileDeps
+from services.ingest.models import IngestTable
 from services.ingest.server import create_server
 
 
@@ -29,6 +34,13 @@ async def run(
     """Serves until `stop` is set."""
     timeout = client_timeout(settings.source_connect_timeout, settings.source_read_timeout)
     async with AsyncExitStack() as stack:
+        sessions = await stack.enter_async_context(
+            open_database(settings.database_url_for("ingest"), IngestTable.metadata)
+        )
+        blobs = LocalBlobStore(settings.blob_dir)
+        await asyncio.to_thread(storage.sweep, blobs, older_than=timedelta(hours=1), now=datetime.now(UTC))
+        files = FileDeps(sessions=sessions, blobs=blobs, sealer=storage.seal_signer(settings.platform_key()))
+        stack.callback(files.media_threads.shutdown, wait=False, cancel_futures=True)
         http = await stack.enter_async_context(guarded_session(settings.address_policy(), timeout=timeout))
         resolver = await open_resolver(
             stack,
@@ -41,12 +53,14 @@ async def run(
             settings.grpc_listen,
             Deps(
                 http=http,
-                blobs=LocalBlobStore(settings.blob_dir),
+                blobs=blobs,
                 policy=settings.address_policy(),
                 max_source_bytes=settings.max_source_bytes,
+                opener=settings.destination_opener(),
             ),
             resolver,
             tracer_provider,
+            files,
         )
         await grpc_server.serving()
         on_ready(grpc_server.port)

@@ -10,12 +10,14 @@ from dataclasses import dataclass
 import aiohttp
 
 from protos.common.v1 import media_pb2, storage_pb2
-from services.common import http_source
+from services.common import destinations, http_source
 from services.common.blobstore import LocalBlobStore
-from services.common.errors import DomainError, InvalidArgument, R
+from services.common.destinations import Opener
+from services.common.errors import DomainError, InvalidArgument, NotFound, R
 from services.common.netguard import AddressPolicy, GuardError, check_url
 from services.common.probe import probe_file, probe_stream
 from services.common.remote_file import RangeUnsupported, RemoteFile
+from services.common.videofiles import is_video
 from services.ingest.config import DEFAULT_MAX_SOURCE_BYTES
 
 # Probes read through the event loop while holding a thread: they get their own threads, because
@@ -29,6 +31,7 @@ class Deps:
     blobs: LocalBlobStore
     policy: AddressPolicy
     max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES  # a declared size above it is refused at submit
+    opener: Opener | None = None  # opens customer destinations (None: none can be checked)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,48 @@ async def validate_source(deps: Deps, *, source: storage_pb2.Source, probe: bool
         return await _blob(deps, source.blob_key, probe)
     if kind == "url" and source.url:
         return await _url(deps, source.url, probe)
+    if kind in ("s3", "google_drive"):
+        return await _customer(deps, source)
     raise InvalidArgument("A source is required.", reason=R.BODY_INVALID)
+
+
+async def _customer(deps: Deps, source: storage_pb2.Source) -> Inspection:
+    """A file in a customer's bucket or Drive: it exists, the credentials read it, it may be media."""
+    found = await asyncio.to_thread(destinations.inspect, _opener(deps), source)
+    if found.size > deps.max_source_bytes:
+        raise InvalidArgument(
+            f"The source is {found.size} bytes, larger than the limit of {deps.max_source_bytes} bytes.",
+            reason=R.FILE_TOO_LARGE,
+        )
+    if not http_source.may_be_media(found.content_type) and not is_video(found.filename):
+        raise InvalidArgument(
+            f"The source is of type {found.content_type!r}, which is not a video or audio file.",
+            reason=R.CONTENT_TYPE_UNSUPPORTED,
+        )
+    return Inspection(found.filename, found.size, found.content_type, None, "Probed when encoding.")
+
+
+async def list_folder(deps: Deps, folder: storage_pb2.Source, max_files: int) -> list[destinations.Found]:
+    """The videos of a customer folder (every page); 404 no_video_files_found when there are none."""
+    if not (folder.HasField("s3") or folder.HasField("google_drive")):
+        raise InvalidArgument("A folder is an S3 prefix or a Google Drive folder.", reason=R.BODY_INVALID)
+    found = await asyncio.to_thread(destinations.list_folder, _opener(deps), folder, max_files=max_files)
+    if not found:
+        raise NotFound("The folder holds no video files.", reason=R.NO_VIDEO_FILES_FOUND)
+    return found
+
+
+def _opener(deps: Deps) -> Opener:
+    if deps.opener is None:
+        raise InvalidArgument("This server reads no customer storage.", reason=R.REQUEST_INVALID)
+    return deps.opener
+
+
+async def check_destination(deps: Deps, destination: storage_pb2.Destination) -> None:
+    """A customer bucket or folder refuses the credentials, or is missing: a 4xx before the job exists."""
+    if not (destination.HasField("s3") or destination.HasField("google_drive")):
+        return
+    await asyncio.to_thread(destinations.check, _opener(deps), destination)
 
 
 async def _blob(deps: Deps, key: str, probe: bool) -> Inspection:

@@ -1,29 +1,42 @@
-"""The ingest gRPC server."""
+"""The ingest gRPC server: IngestService (sources) and FileService (uploaded files)."""
 
 from __future__ import annotations
 
+import grpc
 from opentelemetry.sdk.trace import TracerProvider
 
 from protos.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from services.common.credentials import CredentialResolver
 from services.common.grpc_server import GrpcServer, start_grpc_server
 from services.ingest.domain import Deps
-from services.ingest.servicer import IngestServicer
+from services.ingest.files import server as files_server
+from services.ingest.files.deps import FileDeps
+from services.ingest.files.guard import FileSourceGuard
 
 SERVICE_NAME = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
-POLICIES = {f"/{SERVICE_NAME}/ValidateSource": "jobs:create"}
+POLICIES = {
+    f"/{SERVICE_NAME}/ValidateSource": "jobs:create",
+    f"/{SERVICE_NAME}/CheckDestination": "jobs:create",
+    f"/{SERVICE_NAME}/ListFolder": "jobs:create",
+}
 
 
 async def create_server(
-    listen: str, deps: Deps, resolver: CredentialResolver, tracer_provider: TracerProvider
+    listen: str, deps: Deps, resolver: CredentialResolver, tracer_provider: TracerProvider, files: FileDeps
 ) -> GrpcServer:
     """Starts the server (NOT_SERVING until the caller flips it)."""
+
+    def register(server: grpc.aio.Server) -> None:
+        # ValidateSource with the check that a `files/` blob key is the caller's own upload.
+        ingest_pb2_grpc.add_IngestServiceServicer_to_server(FileSourceGuard(deps, files), server)
+        files_server.register(server, files)
+
     return await start_grpc_server(
         listen=listen,
         domain="ingest",
         tracer_provider=tracer_provider,
         resolver=resolver,
-        policies=POLICIES,
-        register=lambda server: ingest_pb2_grpc.add_IngestServiceServicer_to_server(IngestServicer(deps), server),
-        service_names=[SERVICE_NAME],
+        policies={**POLICIES, **files_server.POLICIES},
+        register=register,
+        service_names=[SERVICE_NAME, files_server.SERVICE_NAME],
     )

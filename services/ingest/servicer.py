@@ -25,3 +25,17 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             probe=found.probe,
             probe_error=found.probe_error,
         )
+
+    async def CheckDestination(
+        self, request: ingest_pb2.CheckDestinationRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> ingest_pb2.CheckDestinationResponse:
+        await domain.check_destination(self._deps, request.destination)
+        return ingest_pb2.CheckDestinationResponse()
+
+    async def ListFolder(
+        self, request: ingest_pb2.ListFolderRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> ingest_pb2.ListFolderResponse:
+        found = await domain.list_folder(self._deps, request.folder, request.max_files)
+        return ingest_pb2.ListFolderResponse(
+            items=[ingest_pb2.FolderItem(source=f.source, filename=f.filename, size_bytes=f.size) for f in found]
+        )

@@ -62,6 +62,7 @@ async def run(
             announce_cancel=cancels.announce,
             delete_objects=delete_objects,
             announce_job=announce_job,
+            check_destination=ingest.check_destination,
             policy=Policy(
                 max_running_per_account=settings.max_running_per_account,
                 trial=TrialPolicy(grant=settings.trial_grant_neu, days=settings.trial_days),

@@ -33,3 +33,13 @@ class IngestClient:
             probe=response.probe if response.HasField("probe") else None,
             probe_error=response.probe_error,
         )
+
+    async def check_destination(self, destination: storage_pb2.Destination) -> None:
+        try:
+            await self._stub.CheckDestination(
+                ingest_pb2.CheckDestinationRequest(destination=destination),
+                timeout=self._timeout,
+                metadata=caller_metadata(),
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_error(exc) or exc from None

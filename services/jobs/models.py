@@ -58,6 +58,10 @@ class Job(JobsTable, table=True):
     output_expires_at: datetime | None = _ts()
     encoder: str | None = Field(default=None, max_length=64)
     source_probe: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # common.v1.Source of a file in a customer's bucket or Drive, its credentials sealed until the job ends.
+    source_spec: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    # common.v1.Destination: a customer bucket or folder, its credentials sealed until the job ends.
+    destination: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     output_probe: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     thumbnails: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     effective_passes: int | None = None

@@ -9,10 +9,11 @@ repeat, and the webhooks service keys its records on the same id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,28 +49,28 @@ def _event_id(job: Job, status: JobState, step: int) -> str:
 
 @dataclass
 class _Staged:
-    """An event staged at a flush; its payload is taken at commit, when the job is complete."""
+    """An event noticed at a flush (status history is only known then); its row is written at commit,
+    when the job is complete (e.g. with the credits charged after the status changed)."""
 
-    row: OutboxEvent
     job: Job
     previous: JobState | None
     status: JobState
     step: int = 0
+    at: datetime = field(default_factory=utcnow)
 
-    def fill(self) -> None:
-        self.row.payload = _payload(self.job, self.previous, self.status, self.step)
+    def row(self) -> OutboxEvent:
+        # The Nats-Msg-Id is prefixed: JetStream dedupes per stream, and the encoder's own events on
+        # EVENTS use ids like "<job id>:succeeded" too.
+        return OutboxEvent(
+            job_id=self.job.id,
+            msg_id=f"state:{_event_id(self.job, self.status, self.step)}",
+            payload=_payload(self.job, self.previous, self.status, self.step),
+            created_at=self.at,
+        )
 
 
 def _event(job: Job, previous: JobState | None, status: JobState, step: int = 0) -> _Staged:
-    # The Nats-Msg-Id is prefixed: JetStream dedupes per stream, and the encoder's own events on EVENTS
-    # use ids like "<job id>:succeeded" too.
-    row = OutboxEvent(
-        job_id=job.id,
-        msg_id=f"state:{_event_id(job, status, step)}",
-        payload=_payload(job, previous, status, step),
-        created_at=utcnow(),
-    )
-    return _Staged(row, job, previous, status, step)
+    return _Staged(job, previous, status, step)
 
 
 def events_for(job: Job, *, new: bool) -> list[_Staged]:
@@ -97,19 +98,27 @@ def _stage(session: Session, _context: Any, _instances: Any) -> None:
     staged = [row for obj in list(session.new) if isinstance(obj, Job) for row in events_for(obj, new=True)]
     staged += [row for obj in list(session.dirty) if isinstance(obj, Job) for row in events_for(obj, new=False)]
     if staged:
-        session.add_all([s.row for s in staged])
-        session.info.setdefault(STAGED, set()).update(s.row.job_id for s in staged)
+        session.info.setdefault(STAGED, set()).update(s.job.id for s in staged)
         session.info.setdefault(_TO_FILL, []).extend(staged)
 
 
 @event.listens_for(Session, "before_commit")
 def _fill(session: Session) -> None:
-    """Payloads show the job as committed (e.g. with the credits charged after the status changed)."""
-    for staged in session.info.pop(_TO_FILL, ()):
-        staged.fill()
+    """Writes the noticed events, in order, as the job is being committed; a job whose insert was
+    rolled back to a savepoint (one item of a bulk create) has none."""
+    session.flush()  # what is still pending is noticed now
+    rows = [s.row() for s in session.info.pop(_TO_FILL, ()) if _kept(s.job)]
+    if rows:
+        session.add_all(rows)
+
+
+def _kept(job: Job) -> bool:
+    state = inspect(job)
+    return bool(state.persistent or state.pending)
 
 
 _TO_FILL = "vidkiln.outbox.to_fill"
+_PUBLISH_AT_ONCE = 32  # jobs whose events are being published together
 
 
 STAGED = "vidkiln.outbox.staged"  # session.info key: ids of jobs with events staged in the session
@@ -123,9 +132,16 @@ def staged_in(session: Any, job_id: uuid.UUID) -> bool:
 async def publish_job(sessions: Sessions, publisher: Publish, job_id: uuid.UUID) -> None:
     """Publishes the job's staged events in order, then removes them. Raises if NATS refuses one
     (what was not published stays staged for the sweeper)."""
+    await publish_jobs(sessions, publisher, [job_id])
+
+
+async def publish_jobs(sessions: Sessions, publisher: Publish, job_ids: Sequence[uuid.UUID]) -> None:
+    """publish_job for many jobs at once (a bulk create): one read, one delete."""
     async with sessions() as session:
         rows = (
-            await session.exec(select(OutboxEvent).where(OutboxEvent.job_id == job_id).order_by(col(OutboxEvent.id)))
+            await session.exec(
+                select(OutboxEvent).where(col(OutboxEvent.job_id).in_(job_ids)).order_by(col(OutboxEvent.id))
+            )
         ).all()
     await _publish(sessions, publisher, rows)
 
@@ -148,14 +164,27 @@ async def publish_stale(sessions: Sessions, publisher: Publish, *, before: datet
 
 
 async def _publish(sessions: Sessions, publisher: Publish, rows: Sequence[OutboxEvent]) -> None:
+    """Each job's events in order; different jobs' side by side (a bulk create publishes thousands)."""
+    by_job: dict[uuid.UUID, list[OutboxEvent]] = {}
+    for row in rows:
+        by_job.setdefault(row.job_id, []).append(row)
     done: list[int] = []
+    gate = asyncio.Semaphore(_PUBLISH_AT_ONCE)
+
+    async def one_job(events: list[OutboxEvent]) -> None:
+        async with gate:
+            for row in events:
+                changed = events_pb2.JobStateChanged.FromString(row.payload)
+                await publisher.publish(subjects.JOB_STATE_CHANGED, changed, msg_id=row.msg_id)
+                assert row.id is not None
+                done.append(row.id)
+
     try:
-        for row in rows:
-            await publisher.publish(
-                subjects.JOB_STATE_CHANGED, events_pb2.JobStateChanged.FromString(row.payload), msg_id=row.msg_id
-            )
-            assert row.id is not None
-            done.append(row.id)
+        failures = [
+            r for r in await asyncio.gather(*(one_job(e) for e in by_job.values()), return_exceptions=True) if r
+        ]
+        if failures:
+            raise failures[0]
     finally:
         if done:
             async with sessions.begin() as session:

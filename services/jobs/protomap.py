@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from protos.common.v1 import errors_pb2, media_pb2, storage_pb2
 from protos.jobs.v1 import jobs_pb2
+from services.common.timestamps import timestamp
 from services.jobs.models import Job, JobLog
 from services.jobs.states import JobState
 
@@ -23,14 +22,6 @@ STATUS_TO_PROTO = {
     JobState.CANCELED: jobs_pb2.JOB_STATUS_CANCELED,
 }
 STATUS_FROM_PROTO = {v: k for k, v in STATUS_TO_PROTO.items()}
-
-
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
 
 
 def probe_to_dict(probe: media_pb2.MediaProbe) -> dict[str, Any]:
@@ -56,10 +47,33 @@ def options_from_proto(options: jobs_pb2.EncodeOptions) -> dict[str, object]:
     return given
 
 
-def source_of(job: Job) -> storage_pb2.Source:
+def source_of(job: Job, *, with_credentials: bool = False) -> storage_pb2.Source:
+    """Where the job reads (credentials only for the worker's task, as for destination_of)."""
+    if job.source_spec:
+        found = storage_pb2.Source.FromString(job.source_spec)
+        if not with_credentials:
+            strip_credentials(found)
+        return found
     if job.source_key:
         return storage_pb2.Source(blob_key=job.source_key)
     return storage_pb2.Source(url=job.source_url or "")
+
+
+def destination_of(job: Job, *, with_credentials: bool) -> storage_pb2.Destination:
+    """Where the output goes: the blob store, and the customer's bucket or folder if any (credentials
+    only for the worker's task: never in what is shown or published)."""
+    found = storage_pb2.Destination.FromString(job.destination) if job.destination else storage_pb2.Destination()
+    found.cdn.expiry_seconds = job.output_expiry_seconds
+    if not with_credentials:
+        strip_credentials(found)
+    return found
+
+
+def strip_credentials(place: storage_pb2.Destination | storage_pb2.Source) -> None:
+    if place.HasField("s3"):
+        place.s3.credentials = ""
+    if place.HasField("google_drive"):
+        place.google_drive.credentials = ""
 
 
 def job_to_proto(job: Job) -> jobs_pb2.Job:
@@ -81,7 +95,7 @@ def job_to_proto(job: Job) -> jobs_pb2.Job:
         status=STATUS_TO_PROTO[JobState(job.status)],
         options=options_to_proto(job.options),
         source=source_of(job),
-        destination=storage_pb2.Destination(cdn=storage_pb2.CdnDestination(expiry_seconds=job.output_expiry_seconds)),
+        destination=destination_of(job, with_credentials=False),
         external_id=job.external_id or "",
         metadata_json=job.metadata_json or "",
         priority=job.priority,

@@ -9,6 +9,7 @@ import grpc
 
 from protos.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.common.identity import current_principal
+from services.common.timestamps import timestamp
 from services.jobs import domain, pricing, protomap
 from services.jobs.domain import credits
 
@@ -26,6 +27,7 @@ def _new_job(request: jobs_pb2.CreateJobRequest) -> domain.NewJob:
         on_demand=request.mode != jobs_pb2.JOB_MODE_CLASSIC,
         confirm=request.confirm,
         filename=request.original_filename,
+        destination=request.destination,
     )
 
 
@@ -42,7 +44,7 @@ def _balance(value: credits.Balance) -> jobs_pb2.Balance:
         available=value.available,
         reserved=value.reserved,
         trial_remaining=value.trial_remaining,
-        trial_expires_at=protomap.timestamp(value.trial_expires_at),
+        trial_expires_at=timestamp(value.trial_expires_at),
     )
 
 

@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from protos.jobs.v1 import jobs_pb2
 from protos.webhooks.v1 import webhooks_pb2, webhooks_pb2_grpc
 from services.common.identity import current_principal
+from services.common.timestamps import timestamp
 from services.webhooks import domain, payloads
 from services.webhooks.dispatcher import Dispatcher, Outcome, record
 from services.webhooks.models import Attempt, Delivery, JobEvent, Subscription
@@ -22,14 +22,6 @@ _DIALECTS = {webhooks_pb2.DIALECT_MEDIA: "media"}
 _DIALECT_TO_PROTO = {"media": webhooks_pb2.DIALECT_MEDIA, "encode": webhooks_pb2.DIALECT_ENCODE}
 
 
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
 def webhook_to_proto(w: Subscription) -> webhooks_pb2.Webhook:
     return webhooks_pb2.Webhook(
         id=str(w.id),
@@ -37,9 +29,9 @@ def webhook_to_proto(w: Subscription) -> webhooks_pb2.Webhook:
         events=w.events,
         is_active=w.is_active,
         failure_count=w.failure_count,
-        last_triggered_at=_ts(w.last_triggered_at),
-        last_failed_at=_ts(w.last_failed_at),
-        created_at=_ts(w.created_at),
+        last_triggered_at=timestamp(w.last_triggered_at),
+        last_failed_at=timestamp(w.last_failed_at),
+        created_at=timestamp(w.created_at),
         dialect=_DIALECT_TO_PROTO[w.dialect],
     )
 
@@ -57,9 +49,9 @@ def attempt_to_proto(a: Attempt, d: Delivery) -> webhooks_pb2.Attempt:
         response_body=a.response_body or "",
         error=a.error or "",
         attempt=a.attempt,
-        next_retry_at=_ts(a.next_retry_at),
-        retried_at=_ts(a.retried_at),
-        created_at=_ts(a.created_at),
+        next_retry_at=timestamp(a.next_retry_at),
+        retried_at=timestamp(a.retried_at),
+        created_at=timestamp(a.created_at),
     )
 
 
@@ -74,8 +66,8 @@ def _outcome_to_proto(o: Outcome, d: Delivery, retry: datetime | None) -> webhoo
         response_body=o.response_body or "",
         error=o.error or "",
         attempt=o.attempt,
-        next_retry_at=_ts(retry),
-        created_at=_ts(o.at),
+        next_retry_at=timestamp(retry),
+        created_at=timestamp(o.at),
     )
 
 
@@ -88,7 +80,7 @@ def event_to_proto(e: JobEvent) -> webhooks_pb2.Event:
         id=e.event_id,
         type=e.type,
         job_id=str(e.job_id),
-        at=_ts(e.created_at),
+        at=timestamp(e.created_at),
         job=job,
         progress_step=e.progress_step,
         payload_json=json.dumps(item, separators=(",", ":")),

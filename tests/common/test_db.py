@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column
+from sqlalchemy import Column, LargeBinary
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
@@ -75,3 +75,41 @@ async def test_a_naive_timestamp_is_refused(sessions: Sessions) -> None:
 
     async with sessions() as session:
         assert (await session.exec(select(Stamp))).all() == []
+
+
+class _Release1(SQLModel, registry=registry()):
+    """A table as an older release created it."""
+
+
+class ThingV1(_Release1, table=True):
+    __tablename__ = "things"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+
+
+class _Release2(SQLModel, registry=registry()):
+    """The same table in a newer release: two nullable columns more."""
+
+
+class ThingV2(_Release2, table=True):
+    __tablename__ = "things"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    note: str | None = None
+    blob: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+async def test_a_newer_release_adds_its_nullable_columns_to_an_existing_table(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'things.sqlite3'}"
+    async with open_database(url, _Release1.metadata) as old, old.begin() as session:
+        session.add(ThingV1(name="kept"))
+    async with open_database(url, _Release2.metadata) as new:
+        async with new.begin() as session:
+            session.add(ThingV2(name="added", note="n", blob=b"\x00\x01"))
+        async with new() as session:
+            rows = (await session.exec(select(ThingV2).order_by(col(ThingV2.id)))).all()
+    assert [(r.name, r.note, r.blob) for r in rows] == [("kept", None, None), ("added", "n", b"\x00\x01")]

@@ -16,13 +16,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from protos.auth.v1 import auth_pb2, auth_pb2_grpc
 from protos.common.v1 import storage_pb2
 from protos.encoder.v1 import encoder_pb2
-from protos.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+from protos.ingest.v1 import files_pb2, ingest_pb2, ingest_pb2_grpc
 from protos.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from protos.webhooks.v1 import webhooks_pb2
 from services.auth import server as auth_server
 from services.common.identity import bearer_metadata
 from services.encoder import server as encoder_server
 from services.ingest import server as ingest_server
+from services.ingest.files import server as files_server
 from services.jobs import server as jobs_server
 from services.webhooks import server as webhooks_server
 from tests.conftest import start_platform
@@ -48,6 +49,7 @@ SERVERS = [
     (auth_server, auth_pb2),
     (jobs_server, jobs_pb2),
     (ingest_server, ingest_pb2),
+    (files_server, files_pb2),
     (encoder_server, encoder_pb2),
     (webhooks_server, webhooks_pb2),
 ]

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import io
 import pkgutil
 import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 import aiohttp
@@ -34,7 +36,7 @@ Credential = Literal["key", "session"]  # an API key, or a login session's acces
 class Route:
     method: str
     path: str  # "{id}" is the resource's id
-    resource: Literal["job", "key", "webhook"]
+    resource: Literal["job", "key", "webhook", "file"]
     owner_status: int | None  # what the owner gets (None: the owner does not call it, it changes state)
     # The credentials the route takes (/api-keys: a session's only).
     credentials: tuple[Credential, ...] = ("key", "session")
@@ -73,6 +75,16 @@ ROUTES = [
     Route("POST", "/webhooks/{id}/test", "webhook", None),
     Route("POST", "/webhooks/{id}/deliveries/{id}/redeliver", "webhook", None),
     Route("DELETE", "/api/v1/webhooks/{id}", "webhook", None),
+    Route("GET", "/api/v1/files/{id}", "file", 200),
+    Route("GET", "/api/v1/files/{id}/metadata", "file", 200),
+    Route("GET", "/api/v1/files/{id}/download", "file", 200),
+    Route("GET", "/api/v1/files/{id}/stream", "file", 200),
+    Route("GET", "/api/v1/files/{id}/thumbnail", "file", 200),
+    Route("GET", "/api/v1/files/{id}/analytics", "file", 200),
+    Route("POST", "/api/v1/files/{id}/signed-url", "file", 200),
+    Route("DELETE", "/api/v1/files/{id}", "file", None),
+    # Authorized by its signature alone: without one, every id is refused alike.
+    Route("GET", "/api/v1/files/secure/{id}", "file", None, refused=403),
     Route("GET", "/api-keys/{id}", "key", 200, SESSION_ONLY),
     Route("DELETE", "/api-keys/{id}", "key", None, SESSION_ONLY),
 ]
@@ -121,7 +133,7 @@ async def _give_passwords(platform: Platform) -> None:
 
 
 async def test_another_accounts_resources_look_missing(
-    platform: Platform, source_server: str, http: aiohttp.ClientSession
+    platform: Platform, source_server: str, http: aiohttp.ClientSession, clips: dict[str, Path]
 ) -> None:
     base = platform.base_url
     admin_key = {"X-API-Key": platform.admin_key}
@@ -138,8 +150,11 @@ async def test_another_accounts_resources_look_missing(
     hook = await _json(
         http, "POST", f"{base}/webhooks", admin_key, json={"url": f"{source_server}/hook", "events": ["job.failed"]}
     )
-    owned = {"job": [job_id, active_id], "key": [admin_new_key["id"]], "webhook": [hook["id"]]}
-    unknown = {kind: [str(uuid.uuid4()), "not-a-uuid"] for kind in ("job", "key", "webhook")}
+    form = aiohttp.FormData()
+    form.add_field("file", io.BytesIO(clips["silent"].read_bytes()), filename="clip.mp4", content_type="video/mp4")
+    file = (await _json(http, "POST", f"{base}/api/v1/files/upload", admin_key, data=form))["data"]
+    owned = {"job": [job_id, active_id], "key": [admin_new_key["id"]], "webhook": [hook["id"]], "file": [file["id"]]}
+    unknown = {kind: [str(uuid.uuid4()), "not-a-uuid"] for kind in ("job", "key", "webhook", "file")}
 
     other = {
         "key": {"X-API-Key": await platform.new_key(email=OTHER_EMAIL)},
@@ -174,6 +189,8 @@ async def test_another_accounts_resources_look_missing(
         assert jobs["data"]["items"] == [] and jobs["data"]["pagination"]["total_items"] == 0
         hooks = await _json(http, "GET", f"{base}/webhooks", other[credential])
         assert hooks["webhooks"] == []
+        files = await _json(http, "GET", f"{base}/api/v1/files", other[credential])
+        assert files["data"]["items"] == [] and files["data"]["pagination"]["total_items"] == 0
     keys = await _json(http, "GET", f"{base}/api-keys", other["session"])
     assert admin_new_key["id"] not in [k["id"] for k in keys["keys"]]
     assert [k["name"] for k in keys["keys"]] == ["test"]  # only its own (from new_key)
@@ -191,6 +208,7 @@ async def test_another_accounts_resources_look_missing(
     assert (await _json(http, "GET", f"{base}/ondemand/status/{job_id}", new_key))["jobId"] == job_id
     assert (await _json(http, "GET", f"{base}/api-keys/{admin_new_key['id']}", admin_session))["name"] == "admin's"
     assert [h["id"] for h in (await _json(http, "GET", f"{base}/webhooks", admin_key))["webhooks"]] == [hook["id"]]
+    assert (await _json(http, "GET", f"{base}/api/v1/files/{file['id']}", admin_key))["data"]["id"] == file["id"]
 
     # The owner can still cancel its own job (and the test does not wait for a long encode).
     status, _, content = await _call(http, "DELETE", f"{base}/ondemand/{active_id}", admin_key)

@@ -24,17 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eprotos/common/v1/storage.proto\x12\x11vidkiln.common.v1\"3\n\x06Source\x12\r\n\x03url\x18\x01 \x01(\tH\x00\x12\x12\n\x08\x62lob_key\x18\x02 \x01(\tH\x00\x42\x06\n\x04kind\"(\n\x0e\x43\x64nDestination\x12\x16\n\x0e\x65xpiry_seconds\x18\x01 \x01(\x05\"G\n\x0b\x44\x65stination\x12\x30\n\x03\x63\x64n\x18\x01 \x01(\x0b\x32!.vidkiln.common.v1.CdnDestinationH\x00\x42\x06\n\x04kindb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eprotos/common/v1/storage.proto\x12\x11vidkiln.common.v1\"\x9a\x01\n\x06Source\x12\r\n\x03url\x18\x01 \x01(\tH\x00\x12\x12\n\x08\x62lob_key\x18\x02 \x01(\tH\x00\x12+\n\x02s3\x18\x03 \x01(\x0b\x32\x1d.vidkiln.common.v1.S3LocationH\x00\x12\x38\n\x0cgoogle_drive\x18\x04 \x01(\x0b\x32 .vidkiln.common.v1.DriveLocationH\x00\x42\x06\n\x04kind\"(\n\x0e\x43\x64nDestination\x12\x16\n\x0e\x65xpiry_seconds\x18\x01 \x01(\x05\"\x9f\x01\n\nS3Location\x12\x0e\n\x06\x62ucket\x18\x01 \x01(\t\x12\x0b\n\x03key\x18\x02 \x01(\t\x12\x0e\n\x06prefix\x18\x03 \x01(\t\x12\x0e\n\x06region\x18\x04 \x01(\t\x12\x10\n\x08\x65ndpoint\x18\x05 \x01(\t\x12\x18\n\x10\x66orce_path_style\x18\x06 \x01(\x08\x12\x13\n\x0b\x63redentials\x18\x07 \x01(\t\x12\x13\n\x0blisted_size\x18\x08 \x01(\x03\"\x85\x01\n\rDriveLocation\x12\x11\n\tfolder_id\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12\x13\n\x0b\x63redentials\x18\x03 \x01(\t\x12\x0f\n\x07\x66ile_id\x18\x04 \x01(\t\x12\x13\n\x0blisted_size\x18\x05 \x01(\x03\x12\x13\n\x0blisted_name\x18\x06 \x01(\t\"\xaa\x01\n\x0b\x44\x65stination\x12\x30\n\x03\x63\x64n\x18\x01 \x01(\x0b\x32!.vidkiln.common.v1.CdnDestinationH\x00\x12)\n\x02s3\x18\x02 \x01(\x0b\x32\x1d.vidkiln.common.v1.S3Location\x12\x36\n\x0cgoogle_drive\x18\x03 \x01(\x0b\x32 .vidkiln.common.v1.DriveLocationB\x06\n\x04kindb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.common.v1.storage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SOURCE']._serialized_start=53
-  _globals['_SOURCE']._serialized_end=104
-  _globals['_CDNDESTINATION']._serialized_start=106
-  _globals['_CDNDESTINATION']._serialized_end=146
-  _globals['_DESTINATION']._serialized_start=148
-  _globals['_DESTINATION']._serialized_end=219
+  _globals['_SOURCE']._serialized_start=54
+  _globals['_SOURCE']._serialized_end=208
+  _globals['_CDNDESTINATION']._serialized_start=210
+  _globals['_CDNDESTINATION']._serialized_end=250
+  _globals['_S3LOCATION']._serialized_start=253
+  _globals['_S3LOCATION']._serialized_end=412
+  _globals['_DRIVELOCATION']._serialized_start=415
+  _globals['_DRIVELOCATION']._serialized_end=548
+  _globals['_DESTINATION']._serialized_start=551
+  _globals['_DESTINATION']._serialized_end=721
 # @@protoc_insertion_point(module_scope)

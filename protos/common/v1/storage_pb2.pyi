@@ -24,21 +24,33 @@ class Source(_message.Message):
 
     URL_FIELD_NUMBER: _builtins.int
     BLOB_KEY_FIELD_NUMBER: _builtins.int
+    S3_FIELD_NUMBER: _builtins.int
+    GOOGLE_DRIVE_FIELD_NUMBER: _builtins.int
     url: _builtins.str
     """http(s)"""
     blob_key: _builtins.str
     """an upload in the platform's blob store"""
+    @_builtins.property
+    def s3(self) -> Global___S3Location:
+        """an object (bucket + key) in a customer's bucket"""
+
+    @_builtins.property
+    def google_drive(self) -> Global___DriveLocation:
+        """a file (file_id) in a customer's Google Drive"""
+
     def __init__(
         self,
         *,
         url: _builtins.str = ...,
         blob_key: _builtins.str = ...,
+        s3: Global___S3Location | None = ...,
+        google_drive: Global___DriveLocation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["blob_key", b"blob_key", "kind", b"kind", "url", b"url"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["blob_key", b"blob_key", "google_drive", b"google_drive", "kind", b"kind", "s3", b"s3", "url", b"url"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["blob_key", b"blob_key", "kind", b"kind", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["blob_key", b"blob_key", "google_drive", b"google_drive", "kind", b"kind", "s3", b"s3", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["url", "blob_key"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["url", "blob_key", "s3", "google_drive"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
@@ -66,22 +78,120 @@ class CdnDestination(_message.Message):
 Global___CdnDestination: _TypeAlias = CdnDestination  # noqa: Y015
 
 @_typing.final
+class S3Location(_message.Message):
+    """An object, or a prefix, in a customer's S3-compatible bucket: a source, or where an output goes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BUCKET_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    PREFIX_FIELD_NUMBER: _builtins.int
+    REGION_FIELD_NUMBER: _builtins.int
+    ENDPOINT_FIELD_NUMBER: _builtins.int
+    FORCE_PATH_STYLE_FIELD_NUMBER: _builtins.int
+    CREDENTIALS_FIELD_NUMBER: _builtins.int
+    LISTED_SIZE_FIELD_NUMBER: _builtins.int
+    bucket: _builtins.str
+    key: _builtins.str
+    """an output: or, when empty, prefix + the output's file name"""
+    prefix: _builtins.str
+    region: _builtins.str
+    endpoint: _builtins.str
+    """S3-compatible stores (R2, MinIO, ...); empty for AWS"""
+    force_path_style: _builtins.bool
+    credentials: _builtins.str
+    """SecretBox token of {accessKeyId, secretAccessKey} (services/common/destinations.py); never set in
+    what jobs shows or publishes on EVENTS, and removed from the job when it ends.
+    """
+    listed_size: _builtins.int
+    """a folder listing's item: its size, already known (no second look at submit)"""
+    def __init__(
+        self,
+        *,
+        bucket: _builtins.str = ...,
+        key: _builtins.str = ...,
+        prefix: _builtins.str = ...,
+        region: _builtins.str = ...,
+        endpoint: _builtins.str = ...,
+        force_path_style: _builtins.bool = ...,
+        credentials: _builtins.str = ...,
+        listed_size: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["bucket", b"bucket", "credentials", b"credentials", "endpoint", b"endpoint", "force_path_style", b"force_path_style", "key", b"key", "listed_size", b"listed_size", "prefix", b"prefix", "region", b"region"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___S3Location: _TypeAlias = S3Location  # noqa: Y015
+
+@_typing.final
+class DriveLocation(_message.Message):
+    """A file (a source) or a folder (an output, by resumable upload) in a customer's Google Drive."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FOLDER_ID_FIELD_NUMBER: _builtins.int
+    FILE_NAME_FIELD_NUMBER: _builtins.int
+    CREDENTIALS_FIELD_NUMBER: _builtins.int
+    FILE_ID_FIELD_NUMBER: _builtins.int
+    LISTED_SIZE_FIELD_NUMBER: _builtins.int
+    LISTED_NAME_FIELD_NUMBER: _builtins.int
+    folder_id: _builtins.str
+    file_name: _builtins.str
+    """an output's name; empty: the output's file name"""
+    credentials: _builtins.str
+    """SecretBox token of {accessToken, refreshToken?}, as for S3Location"""
+    file_id: _builtins.str
+    """a source"""
+    listed_size: _builtins.int
+    """a folder listing's item: what the listing said (no second look at submit)"""
+    listed_name: _builtins.str
+    def __init__(
+        self,
+        *,
+        folder_id: _builtins.str = ...,
+        file_name: _builtins.str = ...,
+        credentials: _builtins.str = ...,
+        file_id: _builtins.str = ...,
+        listed_size: _builtins.int = ...,
+        listed_name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials", b"credentials", "file_id", b"file_id", "file_name", b"file_name", "folder_id", b"folder_id", "listed_name", b"listed_name", "listed_size", b"listed_size"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DriveLocation: _TypeAlias = DriveLocation  # noqa: Y015
+
+@_typing.final
 class Destination(_message.Message):
-    """Where a job delivers its output."""
+    """Where a job delivers its output: always the platform's blob store (the download link), and
+    also to the customer's bucket or folder when one is given.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
     CDN_FIELD_NUMBER: _builtins.int
+    S3_FIELD_NUMBER: _builtins.int
+    GOOGLE_DRIVE_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def cdn(self) -> Global___CdnDestination: ...
+    @_builtins.property
+    def s3(self) -> Global___S3Location: ...
+    @_builtins.property
+    def google_drive(self) -> Global___DriveLocation: ...
     def __init__(
         self,
         *,
         cdn: Global___CdnDestination | None = ...,
+        s3: Global___S3Location | None = ...,
+        google_drive: Global___DriveLocation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["cdn", b"cdn", "kind", b"kind"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["cdn", b"cdn", "google_drive", b"google_drive", "kind", b"kind", "s3", b"s3"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cdn", b"cdn", "kind", b"kind"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cdn", b"cdn", "google_drive", b"google_drive", "kind", b"kind", "s3", b"s3"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["cdn"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015

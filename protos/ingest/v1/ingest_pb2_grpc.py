@@ -40,6 +40,16 @@ class IngestServiceStub:
                 request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceRequest.SerializeToString,
                 response_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.FromString,
                 _registered_method=True)
+        self.CheckDestination = channel.unary_unary(
+                '/vidkiln.ingest.v1.IngestService/CheckDestination',
+                request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.CheckDestinationRequest.SerializeToString,
+                response_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.CheckDestinationResponse.FromString,
+                _registered_method=True)
+        self.ListFolder = channel.unary_unary(
+                '/vidkiln.ingest.v1.IngestService/ListFolder',
+                request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderRequest.SerializeToString,
+                response_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -53,6 +63,20 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckDestination(self, request, context):
+        """Checks a customer destination takes the given credentials (bucket reachable, folder open).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFolder(self, request, context):
+        """The videos in a customer's S3 prefix or Drive folder (every page), each as a job's source.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +84,16 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.ValidateSource,
                     request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceRequest.FromString,
                     response_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.SerializeToString,
+            ),
+            'CheckDestination': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckDestination,
+                    request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.CheckDestinationRequest.FromString,
+                    response_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.CheckDestinationResponse.SerializeToString,
+            ),
+            'ListFolder': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFolder,
+                    request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderRequest.FromString,
+                    response_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +124,60 @@ class IngestService:
             '/vidkiln.ingest.v1.IngestService/ValidateSource',
             protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceRequest.SerializeToString,
             protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckDestination(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.ingest.v1.IngestService/CheckDestination',
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.CheckDestinationRequest.SerializeToString,
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.CheckDestinationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFolder(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.ingest.v1.IngestService/ListFolder',
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderRequest.SerializeToString,
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderResponse.FromString,
             options,
             channel_credentials,
             insecure,

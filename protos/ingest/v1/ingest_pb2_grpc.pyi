@@ -35,6 +35,10 @@ class IngestServiceStub:
     def __new__(cls, channel: _aio.Channel) -> IngestServiceAsyncStub: ...
     ValidateSource: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.ValidateSourceRequest, _ingest_pb2.ValidateSourceResponse]
     """Checks the source answers (and, with probe, reads its headers for the duration)."""
+    CheckDestination: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.CheckDestinationRequest, _ingest_pb2.CheckDestinationResponse]
+    """Checks a customer destination takes the given credentials (bucket reachable, folder open)."""
+    ListFolder: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.ListFolderRequest, _ingest_pb2.ListFolderResponse]
+    """The videos in a customer's S3 prefix or Drive folder (every page), each as a job's source."""
 
 @_typing.type_check_only
 class IngestServiceAsyncStub(IngestServiceStub):
@@ -43,6 +47,10 @@ class IngestServiceAsyncStub(IngestServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ValidateSource: _aio.UnaryUnaryMultiCallable[_ingest_pb2.ValidateSourceRequest, _ingest_pb2.ValidateSourceResponse]  # type: ignore[assignment]
     """Checks the source answers (and, with probe, reads its headers for the duration)."""
+    CheckDestination: _aio.UnaryUnaryMultiCallable[_ingest_pb2.CheckDestinationRequest, _ingest_pb2.CheckDestinationResponse]  # type: ignore[assignment]
+    """Checks a customer destination takes the given credentials (bucket reachable, folder open)."""
+    ListFolder: _aio.UnaryUnaryMultiCallable[_ingest_pb2.ListFolderRequest, _ingest_pb2.ListFolderResponse]  # type: ignore[assignment]
+    """The videos in a customer's S3 prefix or Drive folder (every page), each as a job's source."""
 
 class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     """Sources and destinations: checks a source before a job is accepted."""
@@ -54,5 +62,21 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_pb2.ValidateSourceResponse, _abc.Awaitable[_ingest_pb2.ValidateSourceResponse]]:
         """Checks the source answers (and, with probe, reads its headers for the duration)."""
+
+    @_abc_1.abstractmethod
+    def CheckDestination(
+        self,
+        request: _ingest_pb2.CheckDestinationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingest_pb2.CheckDestinationResponse, _abc.Awaitable[_ingest_pb2.CheckDestinationResponse]]:
+        """Checks a customer destination takes the given credentials (bucket reachable, folder open)."""
+
+    @_abc_1.abstractmethod
+    def ListFolder(
+        self,
+        request: _ingest_pb2.ListFolderRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingest_pb2.ListFolderResponse, _abc.Awaitable[_ingest_pb2.ListFolderResponse]]:
+        """The videos in a customer's S3 prefix or Drive folder (every page), each as a job's source."""
 
 def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -26,7 +26,7 @@ from protos.common.v1 import storage_pb2 as protos_dot_common_dot_v1_dot_storage
 from protos.jobs.v1 import jobs_pb2 as protos_dot_jobs_dot_v1_dot_jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprotos/jobs/v1/events.proto\x12\x0fvidkiln.jobs.v1\x1a\x1eprotos/common/v1/storage.proto\x1a\x19protos/jobs/v1/jobs.proto\"\xbe\x01\n\x0f\x45ncodeRequested\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12)\n\x06source\x18\x03 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12/\n\x07options\x18\x04 \x01(\x0b\x32\x1e.vidkiln.jobs.v1.EncodeOptions\x12\x12\n\noutput_key\x18\x05 \x01(\t\x12\x17\n\x0foutput_filename\x18\x06 \x01(\t\"\x92\x01\n\x0fJobStateChanged\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.vidkiln.jobs.v1.Job\x12\x33\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\x1a.vidkiln.jobs.v1.JobStatus\x12\x15\n\rprogress_step\x18\x03 \x01(\x05\x12\x10\n\x08\x65vent_id\x18\x04 \x01(\t\"!\n\x0f\x43\x61ncelRequested\x12\x0e\n\x06job_id\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprotos/jobs/v1/events.proto\x12\x0fvidkiln.jobs.v1\x1a\x1eprotos/common/v1/storage.proto\x1a\x19protos/jobs/v1/jobs.proto\"\xf3\x01\n\x0f\x45ncodeRequested\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12)\n\x06source\x18\x03 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12/\n\x07options\x18\x04 \x01(\x0b\x32\x1e.vidkiln.jobs.v1.EncodeOptions\x12\x12\n\noutput_key\x18\x05 \x01(\t\x12\x17\n\x0foutput_filename\x18\x06 \x01(\t\x12\x33\n\x0b\x64\x65stination\x18\x07 \x01(\x0b\x32\x1e.vidkiln.common.v1.Destination\"\x92\x01\n\x0fJobStateChanged\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.vidkiln.jobs.v1.Job\x12\x33\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\x1a.vidkiln.jobs.v1.JobStatus\x12\x15\n\rprogress_step\x18\x03 \x01(\x05\x12\x10\n\x08\x65vent_id\x18\x04 \x01(\t\"!\n\x0f\x43\x61ncelRequested\x12\x0e\n\x06job_id\x18\x01 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,9 +34,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.jobs.v1.events_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ENCODEREQUESTED']._serialized_start=108
-  _globals['_ENCODEREQUESTED']._serialized_end=298
-  _globals['_JOBSTATECHANGED']._serialized_start=301
-  _globals['_JOBSTATECHANGED']._serialized_end=447
-  _globals['_CANCELREQUESTED']._serialized_start=449
-  _globals['_CANCELREQUESTED']._serialized_end=482
+  _globals['_ENCODEREQUESTED']._serialized_end=351
+  _globals['_JOBSTATECHANGED']._serialized_start=354
+  _globals['_JOBSTATECHANGED']._serialized_end=500
+  _globals['_CANCELREQUESTED']._serialized_start=502
+  _globals['_CANCELREQUESTED']._serialized_end=535
 # @@protoc_insertion_point(module_scope)

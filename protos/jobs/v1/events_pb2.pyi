@@ -30,6 +30,7 @@ class EncodeRequested(_message.Message):
     OPTIONS_FIELD_NUMBER: _builtins.int
     OUTPUT_KEY_FIELD_NUMBER: _builtins.int
     OUTPUT_FILENAME_FIELD_NUMBER: _builtins.int
+    DESTINATION_FIELD_NUMBER: _builtins.int
     job_id: _builtins.str
     account_id: _builtins.str
     output_key: _builtins.str
@@ -41,6 +42,10 @@ class EncodeRequested(_message.Message):
     def source(self) -> _storage_pb2.Source: ...
     @_builtins.property
     def options(self) -> _jobs_pb2.EncodeOptions: ...
+    @_builtins.property
+    def destination(self) -> _storage_pb2.Destination:
+        """Customer destinations the output is also delivered to, with their sealed credentials."""
+
     def __init__(
         self,
         *,
@@ -50,10 +55,11 @@ class EncodeRequested(_message.Message):
         options: _jobs_pb2.EncodeOptions | None = ...,
         output_key: _builtins.str = ...,
         output_filename: _builtins.str = ...,
+        destination: _storage_pb2.Destination | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["options", b"options", "source", b"source"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "options", b"options", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "job_id", b"job_id", "options", b"options", "output_filename", b"output_filename", "output_key", b"output_key", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "destination", b"destination", "job_id", b"job_id", "options", b"options", "output_filename", b"output_filename", "output_key", b"output_key", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

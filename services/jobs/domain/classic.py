@@ -163,8 +163,8 @@ async def delete_job(deps: Deps, *, principal: Principal, job_id: str, hide: boo
     if not JobState(job.status).terminal:
         raise FailedPrecondition(f"The job is {job.status}: cancel it first.", reason=R.JOB_ACTIVE)
     keys = [job.output_key, *(t.get("key", "") for t in job.thumbnails or ())]
-    if job.source_key:
-        keys.append(job.source_key)
+    if job.source_key and job.source_key.startswith(f"uploads/{job.id}/"):
+        keys.append(job.source_key)  # the job's own upload; a stored file (files/...) outlives its jobs
     deleted = await deps.delete_objects([k for k in keys if k]) if job.files_deleted_at is None else 0
     now = utcnow()
     async with deps.sessions.begin() as session:

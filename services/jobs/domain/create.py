@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from protos.common.v1 import errors_pb2
+from protos.common.v1 import errors_pb2, storage_pb2
 from protos.jobs.v1 import jobs_pb2
 from services.common.clock import utcnow
 from services.common.errors import DomainError
@@ -22,7 +22,7 @@ from services.jobs import pricing, protomap, repository
 from services.jobs.domain import credits, dispatch, idempotency
 from services.jobs.domain.deps import Deps, SourceInfo
 from services.jobs.domain.requests import EXTENSIONS, NewJob, output_filename
-from services.jobs.models import Job
+from services.jobs.models import CreditAccount, Job
 from services.jobs.states import JobState
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ def estimate_for(job_options: Mapping[str, object], duration: float | None, *, o
 async def prepare(deps: Deps, request: NewJob) -> Prepared:
     """Checks the source (and probes it for its duration) and prices the job when it will queue."""
     found = await deps.inspect_source(request.source, True) if request.source is not None else None
+    if request.deliver_to is not None:
+        await deps.check_destination(request.deliver_to)
     queues_now = request.on_demand or (request.confirm and found is not None)
     value = estimate_for(request.options, found.duration if found else None, on_demand=request.on_demand)
     return Prepared(request, found, value if queues_now else None)
@@ -80,18 +82,36 @@ def build(principal: Principal, prepared: Prepared) -> Job:
         output_expiry_seconds=request.output_expiry,
         output_key=f"outputs/{job_id}/output.{EXTENSIONS[container]}",
         output_filename=output_filename(filename or "output", str(request.options["resolution"]), container),
+        source_spec=_customer(request.source),
+        destination=request.deliver_to.SerializeToString() if request.deliver_to is not None else None,
         created_at=now,
         queued_at=now if queued else None,
         updated_at=now,
     )
 
 
-async def _insert(deps: Deps, session: AsyncSession, principal: Principal, prepared: Prepared, job: Job) -> None:
-    """Writes the job and reserves its credits (402 when they do not suffice), in the session."""
+def _customer(source: storage_pb2.Source | None) -> bytes | None:
+    """A customer file's source as stored (its credentials sealed); None for URLs and uploads."""
+    if source is None or source.WhichOneof("kind") not in ("s3", "google_drive"):
+        return None
+    return source.SerializeToString()
+
+
+async def _insert(
+    deps: Deps,
+    session: AsyncSession,
+    principal: Principal,
+    prepared: Prepared,
+    job: Job,
+    account: CreditAccount | None = None,
+) -> None:
+    """Writes the job and reserves its credits (402 when they do not suffice, and then nothing is
+    written), in the session. `account`: already locked in this transaction (a bulk create)."""
     value = prepared.estimate
     if value is not None:
-        account = await credits.lock_account(session, principal.account_id, deps.policy.trial)
-        await credits.reserve(session, account, job.id, value.total)
+        if account is None:
+            account = await credits.lock_account(session, principal.account_id, deps.policy.trial)
+        await credits.reserve(session, account, job.id, value.total, new=True)
         job.estimate_neu, job.reserved_neu = value.total, value.total
         job.pricing = pricing.pricing(value, value.total)
     session.add(job)
@@ -129,6 +149,16 @@ async def create_job(
     return answer
 
 
+async def _after_create_many(deps: Deps, jobs: Sequence[Job], principal: Principal) -> None:
+    """One scheduling round for the account and one publish of every new job's events."""
+    try:
+        if any(job.status == JobState.QUEUED.value for job in jobs):
+            await dispatch.schedule(deps, principal.account_id)
+        await dispatch.publish_states(deps, jobs)
+    except Exception:
+        logger.exception("dispatch after creating %d jobs failed; the sweeper will retry", len(jobs))
+
+
 async def _after_create(deps: Deps, job: Job, principal: Principal) -> None:
     try:
         if job.status == JobState.QUEUED.value:
@@ -161,8 +191,8 @@ async def create_jobs(
         raise
     for job in created:
         await dispatch.announce(deps, job)
-    for job in created:
-        await _after_create(deps, job, principal)
+    if created:
+        await _after_create_many(deps, created, principal)
     return answer
 
 
@@ -188,6 +218,7 @@ async def _create_many(
     answer = jobs_pb2.CreateJobsResponse(total_jobs=len(requests))
     failed = any(isinstance(o, DomainError) for o in outcomes)
     created: list[Job] = []
+    account: CreditAccount | None = None
     async with deps.sessions.begin() as session:
         for index, outcome in enumerate(outcomes):
             result = answer.results.add(index=index)
@@ -202,10 +233,11 @@ async def _create_many(
             if dry_run or (fail_fast and failed):
                 continue
             job = build(principal, outcome)
+            if account is None:  # locked once for the whole batch
+                account = await credits.lock_account(session, principal.account_id, deps.policy.trial)
             try:
-                async with session.begin_nested():
-                    await _insert(deps, session, principal, outcome, job)
-            except DomainError as exc:  # e.g. the credits ran out part way through
+                await _insert(deps, session, principal, outcome, job, account)
+            except DomainError as exc:  # e.g. the credits ran out part way through: this one is not written
                 result.error_reason, result.error = _error(exc)
                 continue
             answer.reserved += job.reserved_neu

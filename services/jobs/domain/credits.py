@@ -95,8 +95,11 @@ def _insufficient(needed: int, available: int) -> PaymentRequired:
     )
 
 
-async def reserve(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int) -> Reservation:
-    """Holds `amount` for the job (trial credits first); 402 insufficient_tokens when short."""
+async def reserve(
+    session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int, *, new: bool = False
+) -> Reservation:
+    """Holds `amount` for the job (trial credits first); 402 insufficient_tokens when short, before
+    anything changed. `new`: the job is being created, so it holds nothing yet (no lookup)."""
     if amount < 1:
         raise InvalidArgument("An amount must be at least 1.", reason=R.BODY_INVALID)
     now = utcnow()
@@ -107,7 +110,7 @@ async def reserve(session: AsyncSession, account: CreditAccount, job_id: uuid.UU
     account.trial -= from_trial
     account.paid -= amount - from_trial
     account.reserved += amount
-    held = await session.get(Reservation, job_id)
+    held = None if new else await session.get(Reservation, job_id)
     if held is None:
         held = Reservation(job_id=job_id, account_id=account.account_id, updated_at=now)
     elif held.state != "held":  # held again after a release (a re-priced approval)

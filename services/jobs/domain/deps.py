@@ -37,6 +37,10 @@ async def _unheard(_job: jobs_pb2.Job) -> None:
     return None
 
 
+async def _unchecked(_destination: storage_pb2.Destination) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Deps:
     sessions: Sessions
@@ -47,3 +51,5 @@ class Deps:
     policy: Policy = field(default_factory=Policy)
     # The whole record after each committed change, for read models (the gateway's job view).
     announce_job: Callable[[jobs_pb2.Job], Awaitable[None]] = _unheard
+    # Asks ingest whether a customer destination takes its credentials (a 4xx when not).
+    check_destination: Callable[[storage_pb2.Destination], Awaitable[None]] = _unchecked

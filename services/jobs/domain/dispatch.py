@@ -20,7 +20,11 @@ from sqlmodel import col, func, select
 from protos.jobs.v1 import events_pb2
 from services.common import subjects
 from services.common.clock import utcnow
-from services.jobs import outbox, protomap
+from services.jobs import (
+    forget,  # noqa: F401 - its listener removes a job's credentials when it ends
+    outbox,
+    protomap,
+)
 from services.jobs.domain import credits, idempotency
 from services.jobs.domain.deps import Deps
 from services.jobs.models import Job
@@ -65,10 +69,11 @@ async def publish(deps: Deps, jobs: Sequence[Job]) -> None:
         task = events_pb2.EncodeRequested(
             job_id=str(job.id),
             account_id=str(job.account_id),
-            source=protomap.source_of(job),
+            source=protomap.source_of(job, with_credentials=True),
             options=protomap.options_to_proto(job.options),
             output_key=job.output_key,
             output_filename=job.output_filename,
+            destination=protomap.destination_of(job, with_credentials=True),
         )
         try:
             await deps.publisher.publish(subjects.TASK_ENCODE, task, msg_id=f"{job.id}:encode")
@@ -98,6 +103,11 @@ async def announce(deps: Deps, job: Job) -> None:
 async def publish_state(deps: Deps, job: Job) -> None:
     """The job.state_changed events the job's committed changes staged (see services.jobs.outbox)."""
     await outbox.publish_job(deps.sessions, deps.publisher, job.id)
+
+
+async def publish_states(deps: Deps, jobs: Sequence[Job]) -> None:
+    """publish_state for many jobs in one go."""
+    await outbox.publish_jobs(deps.sessions, deps.publisher, [job.id for job in jobs])
 
 
 async def sweep(deps: Deps, *, limit: int = 500) -> int:

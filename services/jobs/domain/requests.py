@@ -31,6 +31,8 @@ class NewJob:
     on_demand: bool
     confirm: bool
     filename: str = ""  # the caller's name for the source (classic: originalFilename)
+    # A customer bucket or folder the output also goes to, credentials sealed (None: the blob store only).
+    deliver_to: storage_pb2.Destination | None = None
 
 
 def parse_id(job_id: str) -> uuid.UUID:
@@ -51,6 +53,7 @@ def new_job(
     on_demand: bool = True,
     confirm: bool = False,
     filename: str = "",
+    destination: storage_pb2.Destination | None = None,
 ) -> NewJob:
     """Checks every field (all the problems at once) and fills in defaults."""
     violations: list[FieldViolation] = []
@@ -93,7 +96,13 @@ def new_job(
         on_demand,
         confirm,
         filename[:255],
+        destination if destination is not None and has_delivery(destination) else None,
     )
+
+
+def has_delivery(destination: storage_pb2.Destination) -> bool:
+    """Whether a destination names a customer bucket or folder."""
+    return destination.HasField("s3") or destination.HasField("google_drive")
 
 
 def output_filename(source_filename: str, resolution: str, container: str) -> str:

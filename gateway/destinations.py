@@ -1,0 +1,175 @@
+"""`outputS3` and `outputGoogleDrive`: validated, their credentials sealed here, before any RPC carries them."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import Field
+
+from gateway.schemas import Body
+from protos.common.v1 import storage_pb2
+from services.common.errors import FieldViolation, InvalidArgument, R
+from services.common.secretbox import CUSTOMER_CREDENTIALS, SecretBox
+
+SEALER = web.AppKey("sealer", SecretBox)
+
+
+class S3Output(Body):
+    """The contract's S3Output (key or prefix: the SDK's CLI allows a prefix too)."""
+
+    bucket: str = Field(min_length=3, max_length=255)
+    key: str | None = Field(None, min_length=1, max_length=1024)
+    prefix: str | None = Field(None, max_length=1024)
+    region: str | None = Field(None, max_length=64)
+    endpoint: str | None = Field(None, max_length=2048)
+    access_key_id: str | None = Field(None, max_length=256)
+    secret_access_key: str | None = Field(None, max_length=1024)
+    force_path_style: bool = False
+
+
+class S3FolderOutput(S3Output):
+    """Folder ingest's outputS3: a prefix (default outputs/) the source's name goes under."""
+
+    prefix: str | None = Field("outputs/", max_length=1024)
+    force_path_style: bool = True
+
+
+class S3FolderSource(Body):
+    bucket: str = Field(min_length=3, max_length=255)
+    prefix: str = Field("", max_length=1024)
+    region: str | None = Field(None, max_length=64)
+    endpoint: str | None = Field(None, max_length=2048)
+    access_key_id: str | None = Field(None, max_length=256)
+    secret_access_key: str | None = Field(None, max_length=1024)
+    force_path_style: bool = True
+
+
+class GoogleDriveFolderSource(Body):
+    folder_id: str = Field(min_length=1, max_length=256)
+    access_token: str | None = Field(None, max_length=4096)
+    refresh_token: str | None = Field(None, max_length=4096)
+
+
+class GoogleDriveOutput(Body):
+    folder_id: str = Field(min_length=1, max_length=256)
+    file_name: str | None = Field(None, min_length=1, max_length=255)
+    access_token: str | None = Field(None, max_length=4096)
+    refresh_token: str | None = Field(None, max_length=4096)
+
+
+def _seal(box: SecretBox, values: dict[str, str | None]) -> str:
+    kept = {k: v for k, v in values.items() if v}
+    return box.seal_json(kept, context=CUSTOMER_CREDENTIALS) if kept else ""
+
+
+class S3ObjectSource(Body):
+    """POST /jobs sourceS3: one object (no field is marked required in the contract; bucket and key are)."""
+
+    bucket: str = Field(min_length=3, max_length=255)
+    key: str = Field(min_length=1, max_length=1024)
+    region: str | None = Field(None, max_length=64)
+    endpoint: str | None = Field(None, max_length=2048)
+    access_key_id: str | None = Field(None, max_length=256)
+    secret_access_key: str | None = Field(None, max_length=1024)
+    force_path_style: bool = True
+
+
+def object_source(request: web.Request, s3: S3ObjectSource) -> storage_pb2.Source:
+    _both_keys(s3.access_key_id, s3.secret_access_key, "sourceS3")
+    return storage_pb2.Source(
+        s3=storage_pb2.S3Location(
+            bucket=s3.bucket,
+            key=s3.key,
+            region=s3.region or "",
+            endpoint=s3.endpoint or "",
+            force_path_style=s3.force_path_style,
+            credentials=_seal(
+                request.app[SEALER], {"accessKeyId": s3.access_key_id, "secretAccessKey": s3.secret_access_key}
+            ),
+        )
+    )
+
+
+def _both_keys(key_id: str | None, secret: str | None, field: str) -> None:
+    if bool(key_id) != bool(secret):
+        raise InvalidArgument(
+            f"{field} needs both accessKeyId and secretAccessKey, or neither.",
+            reason=R.BODY_INVALID,
+            violations=[FieldViolation(f"{field}.secretAccessKey", "must come with accessKeyId")],
+        )
+
+
+def _drive_token(token: str | None, field: str) -> None:
+    if not token:
+        raise InvalidArgument(
+            f"{field} needs a current accessToken from your Google OAuth flow.", reason=R.GOOGLE_DRIVE_NOT_CONNECTED
+        )
+
+
+def folder_source(
+    request: web.Request, s3: S3FolderSource | None, drive: GoogleDriveFolderSource | None
+) -> storage_pb2.Source:
+    """The folder to list: an S3 prefix or a Drive folder, credentials sealed."""
+    box = request.app[SEALER]
+    if (s3 is None) == (drive is None):
+        raise InvalidArgument(
+            "Give exactly one of sourceS3 and sourceGoogleDrive.",
+            reason=R.BODY_INVALID,
+            violations=[FieldViolation("sourceS3", "exactly one source is required")],
+        )
+    if s3 is not None:
+        _both_keys(s3.access_key_id, s3.secret_access_key, "sourceS3")
+        return storage_pb2.Source(
+            s3=storage_pb2.S3Location(
+                bucket=s3.bucket,
+                prefix=s3.prefix,
+                region=s3.region or "",
+                endpoint=s3.endpoint or "",
+                force_path_style=s3.force_path_style,
+                credentials=_seal(box, {"accessKeyId": s3.access_key_id, "secretAccessKey": s3.secret_access_key}),
+            )
+        )
+    assert drive is not None
+    _drive_token(drive.access_token, "sourceGoogleDrive")
+    return storage_pb2.Source(
+        google_drive=storage_pb2.DriveLocation(
+            folder_id=drive.folder_id,
+            credentials=_seal(box, {"accessToken": drive.access_token, "refreshToken": drive.refresh_token}),
+        )
+    )
+
+
+def destination(
+    request: web.Request, expiry: int, s3: S3Output | None, drive: GoogleDriveOutput | None
+) -> storage_pb2.Destination:
+    """The blob store (always: the download link) and the customer's bucket or folder, sealed."""
+    found = storage_pb2.Destination(cdn=storage_pb2.CdnDestination(expiry_seconds=expiry))
+    box = request.app[SEALER]
+    if s3 is not None:
+        if not s3.key and s3.prefix is None:
+            raise InvalidArgument(
+                "outputS3 needs a key (or a prefix the output's file name is appended to).",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("outputS3.key", "is required")],
+            )
+        _both_keys(s3.access_key_id, s3.secret_access_key, "outputS3")
+        found.s3.CopyFrom(
+            storage_pb2.S3Location(
+                bucket=s3.bucket,
+                key=s3.key or "",
+                prefix=s3.prefix or "",
+                region=s3.region or "",
+                endpoint=s3.endpoint or "",
+                force_path_style=s3.force_path_style,
+                credentials=_seal(box, {"accessKeyId": s3.access_key_id, "secretAccessKey": s3.secret_access_key}),
+            )
+        )
+    if drive is not None:
+        _drive_token(drive.access_token, "outputGoogleDrive")
+        found.google_drive.CopyFrom(
+            storage_pb2.DriveLocation(
+                folder_id=drive.folder_id,
+                file_name=drive.file_name or "",
+                credentials=_seal(box, {"accessToken": drive.access_token, "refreshToken": drive.refresh_token}),
+            )
+        )
+    return found

@@ -1,0 +1,105 @@
+"""POST /ondemand/ingest/folder: one on-demand job per video in a customer's S3 prefix or Drive folder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from gateway.auth import requires
+from gateway.clients import CLIENTS, call_options
+from gateway.destinations import (
+    GoogleDriveFolderSource,
+    GoogleDriveOutput,
+    S3FolderOutput,
+    S3FolderSource,
+    destination,
+    folder_source,
+)
+from gateway.idempotency import idempotency_of
+from gateway.routes.encode_api import metadata_json, options_of
+from gateway.schemas import FolderIngestRequest, read_raw, validate
+from protos.common.v1 import storage_pb2
+from protos.ingest.v1 import ingest_pb2
+from protos.jobs.v1 import jobs_pb2
+from services.common.errors import FieldViolation, InvalidArgument, R
+
+routes = web.RouteTableDef()
+
+
+def _output(request: web.Request, body: FolderIngestRequest) -> storage_pb2.Destination:
+    """Where every job's output goes; S3 keys and Drive names come from each source's name."""
+    s3 = drive = None
+    if body.output_destination == "s3":
+        if body.output_s3 is None:
+            raise InvalidArgument(
+                "outputDestination s3 needs outputS3.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("outputS3", "is required")],
+            )
+        s3 = validate(S3FolderOutput, body.output_s3, prefix="outputS3")
+        s3.key = None  # one object per job: the prefix and each output's name
+    elif body.output_destination == "google-drive":
+        if body.output_google_drive is None:
+            raise InvalidArgument(
+                "outputDestination google-drive needs outputGoogleDrive.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("outputGoogleDrive", "is required")],
+            )
+        drive = validate(GoogleDriveOutput, body.output_google_drive, prefix="outputGoogleDrive")
+        drive.file_name = None
+    return destination(request, body.output_expiry, s3, drive)
+
+
+@routes.post("/ondemand/ingest/folder")
+@requires("jobs:create")
+async def ingest_folder(request: web.Request) -> web.Response:
+    raw = await read_raw(request)
+    body = validate(FolderIngestRequest, raw)
+    body.check_supported()
+    folder = folder_source(
+        request,
+        validate(S3FolderSource, body.source_s3, prefix="sourceS3") if body.source_s3 is not None else None,
+        validate(GoogleDriveFolderSource, body.source_google_drive, prefix="sourceGoogleDrive")
+        if body.source_google_drive is not None
+        else None,
+    )
+    output = _output(request, body)
+    clients = request.app[CLIENTS]
+    listed = await clients.ingest.ListFolder(
+        ingest_pb2.ListFolderRequest(folder=folder, max_files=body.max_files or 0), **call_options(request)
+    )
+    options, metadata = options_of(body), metadata_json(body)
+    prefix = body.external_id_prefix
+    answer = await clients.jobs.CreateJobs(
+        jobs_pb2.CreateJobsRequest(
+            jobs=[
+                jobs_pb2.CreateJobRequest(
+                    options=options,
+                    source=item.source,
+                    destination=output,
+                    external_id=f"{prefix}{item.filename}"[:255] if prefix else "",
+                    metadata_json=metadata,
+                    priority=body.priority,
+                    mode=jobs_pb2.JOB_MODE_ON_DEMAND,
+                    original_filename=item.filename,
+                )
+                for item in listed.items
+            ],
+            idempotency=idempotency_of(request, "ondemand.ingest.folder", raw),
+        ),
+        **call_options(request),
+    )
+    jobs: list[dict[str, Any]] = []
+    refused: list[dict[str, Any]] = []
+    for result in answer.results:
+        name = listed.items[result.index].filename
+        if result.HasField("job"):
+            jobs.append({"jobId": result.job.id, "externalId": result.job.external_id or None, "fileName": name})
+        else:
+            refused.append({"fileName": name, "error": result.error})
+    message = f"Queued {len(jobs)} of {len(listed.items)} video files."
+    body_out: dict[str, Any] = {"message": message, "jobs": jobs}
+    if refused:
+        body_out["failed"] = refused
+    return web.json_response(body_out)

@@ -1,0 +1,120 @@
+"""Content-addressed storage in the blob store: where a digest's bytes live, moving staged uploads there.
+
+Keys: `files/incoming/<hex>` (an upload the gateway staged), `files/sha256/<digest>` (content, once
+per digest), `files/thumbs/<digest>/<size>.jpg` (thumbnails made from it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.common.blobstore import LocalBlobStore
+from services.common.errors import InvalidArgument, PermissionDenied, R
+from services.common.signing import UrlSigner
+
+STAGING_PREFIX = "files/incoming/"
+_STAGING = re.compile(r"^files/incoming/[0-9a-f]{32}$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+SEAL_PURPOSE = "file-digest"
+
+
+def content_key(sha256: str) -> str:
+    return f"files/sha256/{sha256}"
+
+
+def thumbs_key(sha256: str) -> str:
+    return f"files/thumbs/{sha256}"
+
+
+def thumb_key(sha256: str, size: str) -> str:
+    return f"{thumbs_key(sha256)}/{size}.jpg"
+
+
+def seal_signer(platform_key: bytes) -> UrlSigner:
+    """Signs (and checks) the gateway's claim that a staged upload has a given size and digest."""
+    return UrlSigner(platform_key, purpose=SEAL_PURPOSE, prefix="")
+
+
+@dataclass(frozen=True)
+class Staged:
+    key: str
+    size: int
+    sha256: str
+
+
+def check_staged(
+    signer: UrlSigner, *, key: str, size: int, sha256: str, seal: str, expires: int, now: datetime
+) -> Staged:
+    """The staged upload when its seal holds and it is still there with the size claimed."""
+    if not _STAGING.fullmatch(key) or not _DIGEST.fullmatch(sha256) or size <= 0:
+        raise InvalidArgument("Not a staged upload.", reason=R.REQUEST_INVALID)
+    if not signer.verify(key, expires=expires, sig=seal, sha256=sha256, size=str(size)):
+        raise PermissionDenied("The upload's seal is not valid.", reason=R.FORBIDDEN)
+    if expires <= now.timestamp():
+        raise PermissionDenied("The upload's seal has expired.", reason=R.FORBIDDEN)
+    return Staged(key, size, sha256)
+
+
+def staged_size(blobs: LocalBlobStore, key: str) -> int | None:
+    info = blobs.stat(key)
+    return info.size if info is not None else None
+
+
+def adopt(blobs: LocalBlobStore, staged: Staged) -> None:
+    """Moves a staged upload to its content address: synced, renamed (atomic), the directory synced."""
+    source, final = blobs.path_of(staged.key), blobs.path_of(content_key(staged.sha256))
+    with open(source, "rb") as f:
+        os.fsync(f.fileno())  # a no-op when the gateway synced it already
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, final)
+    _fsync_dir(final.parent)
+
+
+def retire(blobs: LocalBlobStore, sha256: str) -> str | None:
+    """Moves content out of its address (a rename, undoable until `purge`); the trash key, or None."""
+    source = blobs.path_of(content_key(sha256))
+    trash = f"files/trash/{sha256}.{secrets.token_hex(6)}"
+    target = blobs.path_of(trash)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(source, target)
+    except FileNotFoundError:
+        return None
+    return trash
+
+
+def restore(blobs: LocalBlobStore, sha256: str, trash: str) -> None:
+    """Undoes `retire` (the transaction that retired the content did not commit)."""
+    os.replace(blobs.path_of(trash), blobs.path_of(content_key(sha256)))
+
+
+def purge(blobs: LocalBlobStore, sha256: str, trash: str | None) -> None:
+    """Deletes retired content for good, and the thumbnails made from it."""
+    if trash is not None:
+        blobs.delete(trash)
+    blobs.delete(thumbs_key(sha256))
+
+
+def sweep(blobs: LocalBlobStore, *, older_than: timedelta, now: datetime) -> int:
+    """Removes what a crash left behind: staged uploads never recorded, content renamed aside for
+    deletion and never purged (both older than `older_than`, so no transaction still uses them)."""
+    removed = 0
+    for prefix in (STAGING_PREFIX, "files/trash/"):
+        folder = blobs.path_of(prefix.rstrip("/"))
+        for leftover in folder.glob("*") if folder.is_dir() else ():
+            if now.timestamp() - leftover.stat().st_mtime > older_than.total_seconds():
+                leftover.unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+def _fsync_dir(path: os.PathLike[str]) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
