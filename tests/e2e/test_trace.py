@@ -23,9 +23,9 @@ async def test_one_trace_from_request_to_encode(
     assert final["status"] == "success"
 
     # The status turns success (the read model) a moment before jobs finishes consuming the outcome.
-    for _ in range(100):
+    for _ in range(200):
         finished = spans.get_finished_spans()
-        if any(s.name == "consume job.state_changed" for s in finished):
+        if any(s.name == "consume job.succeeded" for s in finished):
             break
         await asyncio.sleep(0.05)
     request = next(s for s in finished if s.name == "POST /ondemand/encode")
