@@ -14,8 +14,8 @@ import pytest
 from services.common.errors import DomainError, InvalidArgument, NotFound, PermissionDenied, R
 from services.common.gdrive import CHUNK_GRANULE, NOT_CONNECTED, DriveAuth, DriveClient, DriveFile
 from services.common.http_source import SourceError
-from services.common.videofiles import VIDEO_EXTENSIONS, is_video
-from tests.fakes.drive import DOC, FOLDER, DriveFake, running_drive
+from tests.fakes.drive import DriveFake, running_drive
+from tests.fakes.drive_wire import DOC, FOLDER
 
 CHUNK = CHUNK_GRANULE  # 256 KiB: a 700 KiB file moves in three pieces
 CLIENT_ID, CLIENT_SECRET = "vidkiln-test.apps.googleusercontent.com", "GOCSPX-test-secret"
@@ -55,33 +55,6 @@ def client(drive: DriveFake, connect: Callable[..., DriveClient]) -> DriveClient
 def _chain(exc: BaseException) -> str:
     """Everything an error could put in a log: message, repr and the whole traceback with causes."""
     return "\n".join([str(exc), repr(exc), *traceback.format_exception(exc)])
-
-
-# -- videofiles ----------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "mime_type", "expected"),
-    [
-        ("clip.mp4", "video/mp4", True),
-        ("CLIP.MOV", None, True),
-        ("take.mkv", "application/octet-stream", True),
-        ("stream", "video/MP2T; charset=binary", True),
-        ("archive/old.M2TS", "", True),
-        ("notes.txt", "text/plain", False),
-        ("poster.jpg", "image/jpeg", False),
-        ("clip.mp4", DOC, False),
-        ("clips.mp4", FOLDER, False),
-        ("mp4", None, False),
-    ],
-)
-def test_is_video(name: str, mime_type: str | None, expected: bool) -> None:
-    assert is_video(name, mime_type) is expected
-
-
-def test_video_extensions_are_lowercase_with_a_dot() -> None:
-    assert {".mp4", ".mov", ".mkv", ".webm", ".ts", ".mxf"} <= VIDEO_EXTENSIONS
-    assert all(ext.startswith(".") and ext == ext.lower() for ext in VIDEO_EXTENSIONS)
 
 
 # -- metadata ------------------------------------------------------------------------------------------

@@ -22,227 +22,38 @@ What is implemented, as Google answers it:
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import re
 import secrets
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-FOLDER = "application/vnd.google-apps.folder"
-DOC = "application/vnd.google-apps.document"
-_GRANULE = 256 * 1024
-_SCOPE = "https://www.googleapis.com/auth/drive"
-_UNAUTHENTICATED = (
-    "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
-    "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project."
+from tests.fakes.drive_wire import (
+    FOLDER,
+    GRANULE,
+    SCOPE,
+    USER,
+    FakeFile,
+    Grant,
+    Seen,
+    UploadSession,
+    bearer,
+    forbidden,
+    google_error,
+    invalid,
+    media,
+    new_id,
+    not_found,
+    parse_q,
+    selected,
+    unauthenticated,
 )
-
-_USER = web.RequestKey("user", str)  # the user the bearer token belongs to
-Predicate = Callable[["FakeFile"], bool]
-Fields = dict[str, "Fields"]
-
-
-@dataclass
-class FakeFile:
-    """A stored item; folders and Google Docs have no content (and so no size or md5)."""
-
-    id: str
-    name: str
-    mime_type: str
-    parents: list[str]
-    content: bytes | None = None
-    trashed: bool = False
-    readers: frozenset[str] | None = None  # users who may see it; None: everybody
-    seq: int = 0
-
-    def resource(self) -> dict[str, Any]:
-        res: dict[str, Any] = {
-            "kind": "drive#file",
-            "id": self.id,
-            "name": self.name,
-            "mimeType": self.mime_type,
-            "parents": list(self.parents),
-            "trashed": self.trashed,
-        }
-        if self.content is not None:
-            res["size"] = str(len(self.content))  # int64 travels as a string
-            res["md5Checksum"] = hashlib.md5(self.content, usedforsecurity=False).hexdigest()
-        return res
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One request as it arrived."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    range: str | None
-    content_range: str | None
-    body_size: int
-
-
-@dataclass
-class UploadSession:
-    id: str
-    user: str
-    metadata: dict[str, Any]
-    content_type: str
-    total: int | None
-    fields: str | None
-    data: bytearray = field(default_factory=bytearray)
-    chunks: list[int] = field(default_factory=list)  # the sizes of the PUTs that carried bytes
-    file_id: str | None = None
-
-
-@dataclass(frozen=True)
-class _Grant:
-    user: str
-    client_id: str
-    client_secret: str
-
-
-def _new_id() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def _google_error(
-    code: int,
-    message: str,
-    reason: str,
-    *,
-    status: str | None = None,
-    location: tuple[str, str] | None = None,
-    item_message: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> web.Response:
-    """Google's JSON error envelope."""
-    item: dict[str, str] = {"message": item_message or message, "domain": "global", "reason": reason}
-    if location is not None:
-        item["location"], item["locationType"] = location
-    error: dict[str, Any] = {"code": code, "message": message, "errors": [item]}
-    if status is not None:
-        error["status"] = status
-    return web.json_response({"error": error}, status=code, headers=headers)
-
-
-def _unauthenticated() -> web.Response:
-    return _google_error(
-        401,
-        _UNAUTHENTICATED,
-        "authError",
-        status="UNAUTHENTICATED",
-        location=("Authorization", "header"),
-        item_message="Invalid Credentials",
-        headers={"WWW-Authenticate": 'Bearer realm="https://accounts.google.com/", error="invalid_token"'},
-    )
-
-
-def _not_found(file_id: str) -> web.Response:
-    return _google_error(
-        404, f"File not found: {file_id}.", "notFound", status="NOT_FOUND", location=("fileId", "parameter")
-    )
-
-
-def _forbidden() -> web.Response:
-    return _google_error(
-        403,
-        "The user does not have sufficient permissions for this file.",
-        "insufficientFilePermissions",
-        status="PERMISSION_DENIED",
-    )
-
-
-def _invalid(location: str, message: str = "Invalid Value") -> web.Response:
-    return _google_error(400, message, "invalid", status="INVALID_ARGUMENT", location=(location, "parameter"))
-
-
-def _parse_fields(spec: str) -> Fields:
-    """'nextPageToken, files(id,name)' -> {'nextPageToken': {}, 'files': {'id': {}, 'name': {}}}."""
-    root: Fields = {}
-    stack: list[Fields] = []
-    current, name = root, ""
-    for ch in spec + ",":
-        if ch not in ",()":
-            name += ch
-            continue
-        name = name.strip()
-        if ch == "(":
-            stack.append(current)
-            current = current.setdefault(name, {})
-        elif name:
-            current.setdefault(name, {})
-        if ch == ")" and stack:
-            current = stack.pop()
-        name = ""
-    return root
-
-
-def _select(value: Any, fields: Fields) -> Any:
-    """The parts of a resource that `fields` names; a leaf (or '*') keeps the whole value."""
-    if not fields or "*" in fields:
-        return value
-    if isinstance(value, list):
-        return [_select(item, fields) for item in value]
-    if isinstance(value, dict):
-        return {key: _select(value[key], sub) for key, sub in fields.items() if key in value}
-    return value
-
-
-def _selected(resource: dict[str, Any], spec: str | None, default: str) -> web.Response:
-    return web.json_response(_select(resource, _parse_fields(spec or default)))
-
-
-_STR = r"'((?:[^'\\]|\\.)*)'"
-_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
-_CLAUSES: list[tuple[re.Pattern[str], Callable[[str], Predicate]]] = [
-    (re.compile(rf"{_STR}\s+in\s+parents", re.I), lambda v: lambda f: v in f.parents),
-    (re.compile(r"trashed\s*=\s*(true|false)", re.I), lambda v: lambda f: f.trashed == (v.lower() == "true")),
-    (re.compile(rf"mimeType\s*=\s*{_STR}"), lambda v: lambda f: f.mime_type == v),
-    (re.compile(rf"mimeType\s*!=\s*{_STR}"), lambda v: lambda f: f.mime_type != v),
-    (re.compile(rf"mimeType\s+contains\s+{_STR}", re.I), lambda v: lambda f: v in f.mime_type),
-    (re.compile(rf"name\s*=\s*{_STR}"), lambda v: lambda f: f.name == v),
-    (re.compile(rf"name\s+contains\s+{_STR}", re.I), lambda v: lambda f: v in f.name),
-]
-
-
-def _unquote(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
-
-
-def parse_q(q: str) -> Predicate | None:
-    """The filter a Drive query names, or None when it uses anything this fake does not know."""
-    preds: list[Predicate] = []
-    q, pos = q.strip(), 0
-    while q:
-        for pattern, make in _CLAUSES:
-            match = pattern.match(q, pos)
-            if match:
-                preds.append(make(_unquote(match.group(1))))
-                pos = match.end()
-                break
-        else:
-            return None
-        if pos == len(q):
-            break
-        joint = _AND.match(q, pos)
-        if joint is None:
-            return None
-        pos = joint.end()
-    return lambda f: all(pred(f) for pred in preds)
-
-
-def _bearer(request: web.Request) -> str:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
 
 
 class DriveFake:
@@ -255,7 +66,7 @@ class DriveFake:
         self.seen: list[Seen] = []
         self.token_grants = 0
         self._access: dict[str, str] = {}  # access token -> user
-        self._grants: dict[str, _Grant] = {}  # refresh token -> grant
+        self._grants: dict[str, Grant] = {}  # refresh token -> grant
         self._page_tokens: dict[str, tuple[str, int]] = {}  # page token -> (query, offset)
         self._faults: deque[tuple[int, str] | None] = deque()  # None: let one call pass
         self._seq = 0
@@ -285,11 +96,11 @@ class DriveFake:
     def add_refresh_token(self, user: str = "alice", *, client_id: str, client_secret: str) -> str:
         token = f"1//{secrets.token_urlsafe(32)}"
         with self._lock:
-            self._grants[token] = _Grant(user, client_id, client_secret)
+            self._grants[token] = Grant(user, client_id, client_secret)
         return token
 
     def add_folder(self, name: str, parent: str = "root", *, readers: frozenset[str] | None = None) -> str:
-        return self._add(FakeFile(_new_id(), name, FOLDER, [parent], None, readers=readers))
+        return self._add(FakeFile(new_id(), name, FOLDER, [parent], None, readers=readers))
 
     def add_file(
         self,
@@ -302,7 +113,7 @@ class DriveFake:
         readers: frozenset[str] | None = None,
     ) -> str:
         """A file (content None for a Google Docs type, which has no bytes)."""
-        return self._add(FakeFile(_new_id(), name, mime_type, [parent], content, trashed, readers))
+        return self._add(FakeFile(new_id(), name, mime_type, [parent], content, trashed, readers))
 
     def fail_next(self, status: int, reason: str = "backendError", count: int = 1, *, after: int = 0) -> None:
         """After `after` more Drive calls (the token endpoint not counted), `count` answer `status`."""
@@ -384,77 +195,54 @@ class DriveFake:
                 )
             )
             fault = self._faults.popleft() if self._faults and request.path != "/token" else None
-            user = self._access.get(_bearer(request))
+            user = self._access.get(bearer(request))
         if request.path == "/token":
             return await handler(request)
         if fault is not None:
-            return _google_error(fault[0], "Backend Error" if fault[0] >= 500 else "Rate Limit Exceeded", fault[1])
+            return google_error(fault[0], "Backend Error" if fault[0] >= 500 else "Rate Limit Exceeded", fault[1])
         if user is None:
-            return _unauthenticated()
-        request[_USER] = user
+            return unauthenticated()
+        request[USER] = user
         return await handler(request)
 
     def _lookup(self, file_id: str, user: str) -> FakeFile | web.Response:
         item = self.files.get(file_id)
         if item is None:
-            return _not_found(file_id)
+            return not_found(file_id)
         if item.readers is not None and user not in item.readers:
-            return _forbidden()
+            return forbidden()
         return item
 
     async def _get(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
         with self._lock:
-            found = self._lookup(file_id, request[_USER])
+            found = self._lookup(file_id, request[USER])
         if isinstance(found, web.Response):
             return found
         if request.query.get("alt") == "media":
-            return self._media(request, found)
-        return _selected(found.resource(), request.query.get("fields"), "kind,id,name,mimeType")
-
-    def _media(self, request: web.Request, item: FakeFile) -> web.Response:
-        if item.content is None:
-            return _google_error(
-                403,
-                "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
-                "fileNotDownloadable",
-                location=("alt", "parameter"),
-            )
-        data, total = item.content, len(item.content)
-        match = re.fullmatch(r"bytes=(\d+)-(\d*)", request.headers.get("Range", "").strip())
-        if match is None:
-            return web.Response(body=data, content_type=item.mime_type)
-        start = int(match.group(1))
-        end = min(int(match.group(2)) if match.group(2) else total - 1, total - 1)
-        if start >= total or end < start:
-            return web.Response(status=416, headers={"Content-Range": f"bytes */{total}"})
-        return web.Response(
-            status=206,
-            body=data[start : end + 1],
-            content_type=item.mime_type,
-            headers={"Content-Range": f"bytes {start}-{end}/{total}"},
-        )
+            return media(request, found)
+        return selected(found.resource(), request.query.get("fields"), "kind,id,name,mimeType")
 
     async def _list(self, request: web.Request) -> web.Response:
         q = request.query.get("q", "")
         wanted = parse_q(q)
         if wanted is None:
-            return _invalid("q", "Invalid Value")
+            return invalid("q", "Invalid Value")
         try:
             page_size = int(request.query.get("pageSize", "100"))
         except ValueError:
-            return _invalid("pageSize")
+            return invalid("pageSize")
         if not 1 <= page_size <= 1000:
-            return _invalid("pageSize")
+            return invalid("pageSize")
         offset = 0
         token = request.query.get("pageToken")
         with self._lock:
             if token:
                 issued = self._page_tokens.get(token)
                 if issued is None or issued[0] != q:
-                    return _invalid("pageToken")
+                    return invalid("pageToken")
                 offset = issued[1]
-            user = request[_USER]
+            user = request[USER]
             matches = [f for f in self.files.values() if (f.readers is None or user in f.readers) and wanted(f)]
             if "name" in request.query.get("orderBy", ""):
                 matches.sort(key=lambda f: (f.name, f.id))
@@ -470,21 +258,21 @@ class DriveFake:
                 next_token = secrets.token_urlsafe(16)
                 self._page_tokens[next_token] = (q, offset + page_size)
                 body["nextPageToken"] = next_token
-        return _selected(
+        return selected(
             body, request.query.get("fields"), "kind,incompleteSearch,nextPageToken,files(kind,id,name,mimeType)"
         )
 
     async def _start_upload(self, request: web.Request) -> web.Response:
         if request.query.get("uploadType") != "resumable":
-            return _invalid("uploadType", "This fake implements resumable uploads only.")
+            return invalid("uploadType", "This fake implements resumable uploads only.")
         raw = await request.read()
         try:
             metadata = json.loads(raw) if raw else {}
         except ValueError:
-            return _google_error(400, "Parse Error", "parseError")
+            return google_error(400, "Parse Error", "parseError")
         if not isinstance(metadata, dict):
-            return _google_error(400, "Parse Error", "parseError")
-        user = request[_USER]
+            return google_error(400, "Parse Error", "parseError")
+        user = request[USER]
         parents = metadata.get("parents") or ["root"]
         with self._lock:
             for parent in parents:
@@ -494,7 +282,7 @@ class DriveFake:
                 if isinstance(found, web.Response):
                     return found
                 if found.mime_type != FOLDER:
-                    return _google_error(400, "The specified parent is not a folder.", "invalidParent")
+                    return google_error(400, "The specified parent is not a folder.", "invalidParent")
             length = request.headers.get("X-Upload-Content-Length")
             session = UploadSession(
                 id=secrets.token_urlsafe(24),
@@ -513,7 +301,7 @@ class DriveFake:
         with self._lock:
             session = self.uploads.get(request.query.get("upload_id", ""))
             if session is None:
-                return _google_error(404, "Upload session not found.", "notFound")
+                return google_error(404, "Upload session not found.", "notFound")
             if session.file_id is not None:
                 return self._finished(session)
             content_range = request.headers.get("Content-Range")
@@ -530,15 +318,15 @@ class DriveFake:
                 return self._incomplete(session)
             chunk = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", content_range)
             if chunk is None:
-                return _google_error(400, "Failed to parse Content-Range header.", "badContent")
+                return google_error(400, "Failed to parse Content-Range header.", "badContent")
             start, end = int(chunk.group(1)), int(chunk.group(2))
             if chunk.group(3).isdigit():
                 session.total = int(chunk.group(3))
             if start != len(session.data) or end - start + 1 != len(body):
-                return _google_error(400, "Failed to parse Content-Range header.", "badContent")
+                return google_error(400, "Failed to parse Content-Range header.", "badContent")
             final = session.total is not None and end + 1 == session.total
-            if not final and len(body) % _GRANULE:
-                return _google_error(
+            if not final and len(body) % GRANULE:
+                return google_error(
                     400,
                     "Invalid request. The number of bytes uploaded is required to be equal or greater than 262144, "
                     "except for the final request (it's recommended to be the exact multiple of 262144).",
@@ -556,7 +344,7 @@ class DriveFake:
     def _finish(self, session: UploadSession) -> web.Response:
         meta = session.metadata
         item = FakeFile(
-            _new_id(),
+            new_id(),
             str(meta.get("name") or "Untitled"),
             str(meta.get("mimeType") or session.content_type),
             list(meta["parents"]),
@@ -567,7 +355,7 @@ class DriveFake:
 
     def _finished(self, session: UploadSession) -> web.Response:
         assert session.file_id is not None
-        return _selected(self.files[session.file_id].resource(), session.fields, "kind,id,name,mimeType")
+        return selected(self.files[session.file_id].resource(), session.fields, "kind,id,name,mimeType")
 
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
@@ -586,7 +374,7 @@ class DriveFake:
                 return web.json_response({"error": "invalid_client", "error_description": "Unauthorized"}, status=401)
             self.token_grants += 1
         access = self.add_token(grant.user)
-        return web.json_response({"access_token": access, "expires_in": 3599, "scope": _SCOPE, "token_type": "Bearer"})
+        return web.json_response({"access_token": access, "expires_in": 3599, "scope": SCOPE, "token_type": "Bearer"})
 
 
 @contextmanager
