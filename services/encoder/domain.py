@@ -26,10 +26,10 @@ from services.common.cancel import CancelSignals
 from services.common.destinations import Opener
 from services.common.errors import DomainError, PermanentError, R
 from services.common.events import Delivery, Publish
+from services.common.posters import SIZES
 from services.encoder import profiles
 from services.encoder.isolation import EncodeJob, Outcome, run_isolated
 from services.encoder.pipeline import EncodeSpec, Interrupted
-from services.encoder.thumbnails import SIZES
 
 logger = logging.getLogger(__name__)
 

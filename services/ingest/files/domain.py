@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from google.protobuf import json_format
 
 from protos.common.v1 import media_pb2
+from services.common import posters
 from services.common.clock import utcnow
 from services.common.errors import InvalidArgument, NotFound, R
 from services.common.identity import Principal
@@ -93,7 +94,7 @@ async def describe(deps: FileDeps, principal: Principal, file_id: str) -> Descri
 
 async def thumbnail(deps: FileDeps, principal: Principal, file_id: str, size: str) -> str:
     """The blob key of the file's thumbnail at a size, made on the first request."""
-    if size not in media.SIZES:
+    if size not in posters.SIZES:
         raise InvalidArgument("A thumbnail is small, medium or large.", reason=R.REQUEST_INVALID)
     record = await get(deps, principal, file_id)
     key = storage.thumb_key(record.sha256, size)
