@@ -14,6 +14,7 @@ from gateway.ratelimit import LIMITER, LIMITS, Limits, add_headers, rate_limit_m
 from gateway.routes import (
     account_api,
     classic_api,
+    credentials_api,
     encode_api,
     files_api,
     folder_api,
@@ -87,6 +88,7 @@ def create_app(
         files_api.routes,
         media_auth.routes,
         webhooks_api.routes,
+        credentials_api.routes,
     ):
         app.add_routes(routes)
     return app

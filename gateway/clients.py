@@ -11,7 +11,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from gateway.auth import CALLER
 from protos.auth.v1 import auth_pb2_grpc
-from protos.ingest.v1 import files_pb2_grpc, ingest_pb2_grpc
+from protos.ingest.v1 import credentials_pb2_grpc, files_pb2_grpc, ingest_pb2_grpc
 from protos.jobs.v1 import jobs_pb2_grpc
 from protos.webhooks.v1 import webhooks_pb2_grpc
 from services.common.grpc_client import open_channel
@@ -23,6 +23,7 @@ class Clients:
     jobs: jobs_pb2_grpc.JobServiceAsyncStub
     webhooks: webhooks_pb2_grpc.WebhookServiceAsyncStub
     files: files_pb2_grpc.FileServiceAsyncStub  # ingest's
+    credentials: credentials_pb2_grpc.CredentialServiceAsyncStub  # ingest's
     ingest: ingest_pb2_grpc.IngestServiceAsyncStub
     timeout: float
     auth_channel: grpc.aio.Channel
@@ -56,6 +57,7 @@ def connect(
         jobs=jobs_pb2_grpc.JobServiceStub(jobs),
         webhooks=webhooks_pb2_grpc.WebhookServiceStub(webhooks),
         files=files_pb2_grpc.FileServiceStub(ingest),
+        credentials=credentials_pb2_grpc.CredentialServiceStub(ingest),
         ingest=ingest_pb2_grpc.IngestServiceStub(ingest),
         timeout=timeout,
         auth_channel=auth,

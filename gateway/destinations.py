@@ -1,12 +1,17 @@
-"""`outputS3` and `outputGoogleDrive`: validated, their credentials sealed here, before any RPC carries them."""
+"""Customer storage in requests (`outputS3`, `outputGoogleDrive`, folder sources): validated, their credentials
+sealed here before any RPC carries them, or a saved credential's sealed copy fetched from ingest."""
 
 from __future__ import annotations
+
+import uuid
 
 from aiohttp import web
 from pydantic import Field
 
+from gateway.clients import CLIENTS, call_options
 from gateway.schemas import Body
 from protos.common.v1 import storage_pb2
+from protos.ingest.v1 import credentials_pb2
 from services.common.errors import FieldViolation, InvalidArgument, R
 from services.common.secretbox import CUSTOMER_CREDENTIALS, SecretBox
 
@@ -43,17 +48,31 @@ class S3FolderSource(Body):
     force_path_style: bool = True
 
 
-class GoogleDriveFolderSource(Body):
-    folder_id: str = Field(min_length=1, max_length=256)
+class DriveAccess(Body):
+    """How a Drive object is opened: a saved service account (credentialId, the contract's 0.2.8 shape)
+    or the caller's own OAuth tokens (the 53k shape); a compatible server takes both."""
+
+    credential_id: uuid.UUID | None = Field(None, strict=False)  # a JSON string in uuid form
     access_token: str | None = Field(None, max_length=4096)
     refresh_token: str | None = Field(None, max_length=4096)
 
 
-class GoogleDriveOutput(Body):
+class GoogleDriveFolderSource(DriveAccess):
+    folder_id: str = Field(min_length=1, max_length=256)
+
+
+class GoogleDriveOutput(DriveAccess):
     folder_id: str = Field(min_length=1, max_length=256)
     file_name: str | None = Field(None, min_length=1, max_length=255)
-    access_token: str | None = Field(None, max_length=4096)
-    refresh_token: str | None = Field(None, max_length=4096)
+
+
+class GoogleDriveSelectedFile(DriveAccess):
+    """One item of sourceGoogleDriveFiles (the credential fields are this server's extension: without
+    them the contract falls back to a dashboard Drive connection, which vidkiln does not have)."""
+
+    file_id: str = Field(min_length=1, max_length=256)
+    file_name: str = Field(min_length=1, max_length=255)
+    mime_type: str | None = Field(None, max_length=255)
 
 
 def _seal(box: SecretBox, values: dict[str, str | None]) -> str:
@@ -98,14 +117,30 @@ def _both_keys(key_id: str | None, secret: str | None, field: str) -> None:
         )
 
 
-def _drive_token(token: str | None, field: str) -> None:
-    if not token:
+async def drive_credentials(request: web.Request, access: DriveAccess, field: str) -> str:
+    """The sealed credentials a Drive location carries: a saved credential's (the account's own, else
+    404 credential_not_found) or the caller's tokens; neither is 401 google_drive_not_connected."""
+    if access.credential_id is not None and access.access_token:
         raise InvalidArgument(
-            f"{field} needs a current accessToken from your Google OAuth flow.", reason=R.GOOGLE_DRIVE_NOT_CONNECTED
+            f"{field} takes credentialId or accessToken, not both.",
+            reason=R.BODY_INVALID,
+            violations=[FieldViolation(f"{field}.accessToken", "not with credentialId")],
         )
+    if access.credential_id is not None:
+        used = await request.app[CLIENTS].credentials.UseDriveCredential(
+            credentials_pb2.UseDriveCredentialRequest(id=str(access.credential_id)), **call_options(request)
+        )
+        return used.sealed
+    if not access.access_token:
+        raise InvalidArgument(
+            f"{field} needs a credentialId (POST /ondemand/credentials/google-drive) or a current accessToken "
+            "from your Google OAuth flow.",
+            reason=R.GOOGLE_DRIVE_NOT_CONNECTED,
+        )
+    return _seal(request.app[SEALER], {"accessToken": access.access_token, "refreshToken": access.refresh_token})
 
 
-def folder_source(
+async def folder_source(
     request: web.Request, s3: S3FolderSource | None, drive: GoogleDriveFolderSource | None
 ) -> storage_pb2.Source:
     """The folder to list: an S3 prefix or a Drive folder, credentials sealed."""
@@ -129,16 +164,14 @@ def folder_source(
             )
         )
     assert drive is not None
-    _drive_token(drive.access_token, "sourceGoogleDrive")
     return storage_pb2.Source(
         google_drive=storage_pb2.DriveLocation(
-            folder_id=drive.folder_id,
-            credentials=_seal(box, {"accessToken": drive.access_token, "refreshToken": drive.refresh_token}),
+            folder_id=drive.folder_id, credentials=await drive_credentials(request, drive, "sourceGoogleDrive")
         )
     )
 
 
-def destination(
+async def destination(
     request: web.Request, expiry: int, s3: S3Output | None, drive: GoogleDriveOutput | None
 ) -> storage_pb2.Destination:
     """The blob store (always: the download link) and the customer's bucket or folder, sealed."""
@@ -164,12 +197,11 @@ def destination(
             )
         )
     if drive is not None:
-        _drive_token(drive.access_token, "outputGoogleDrive")
         found.google_drive.CopyFrom(
             storage_pb2.DriveLocation(
                 folder_id=drive.folder_id,
                 file_name=drive.file_name or "",
-                credentials=_seal(box, {"accessToken": drive.access_token, "refreshToken": drive.refresh_token}),
+                credentials=await drive_credentials(request, drive, "outputGoogleDrive"),
             )
         )
     return found

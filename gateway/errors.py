@@ -89,6 +89,7 @@ CODES: dict[Reason, tuple[int, str, str]] = {
     R.JOB_FILES_DELETE_FAILED: (500, "job_files_delete_failed", "SERVER_ERROR"),
     R.JOB_NOT_CANCELABLE: (409, "job_not_cancelable", "CONFLICT"),
     R.WEBHOOK_LIMIT_EXCEEDED: (409, "webhook_limit_exceeded", "CONFLICT"),
+    R.CREDENTIAL_LIMIT_EXCEEDED: (409, "credential_limit_exceeded", "CONFLICT"),
     R.ALREADY_EXISTS: (409, "already_exists", "CONFLICT"),
     R.DROPBOX_DEPRECATED: (410, "deprecated_dropbox", "GONE"),
     R.GOOGLE_DRIVE_NOT_CONNECTED: (401, "google_drive_not_connected", "AUTH_REQUIRED"),

@@ -98,7 +98,7 @@ class FolderIngestRequest(EncodeSettings):
 
     source_s3: dict[str, Any] | None = None
     source_google_drive: dict[str, Any] | None = None
-    source_google_drive_files: Any = None
+    source_google_drive_files: list[dict[str, Any]] | None = Field(None, min_length=1, max_length=1000)
     source_dropbox: Any = None
     output_destination: Literal["cdn", "s3", "google-drive"] = "cdn"
     max_files: int | None = Field(None, ge=1, le=1000)
@@ -108,12 +108,6 @@ class FolderIngestRequest(EncodeSettings):
         if self.source_dropbox is not None:
             raise FailedPrecondition(
                 "Dropbox is no longer supported; read from S3 or Google Drive.", reason=R.DROPBOX_DEPRECATED
-            )
-        if self.source_google_drive_files is not None:
-            raise InvalidArgument(
-                "Some requested features are not supported by this server yet.",
-                reason=R.BODY_INVALID,
-                violations=[FieldViolation("sourceGoogleDriveFiles", "is not supported by this server yet")],
             )
         super().check_supported()
 

@@ -58,18 +58,19 @@ async def ondemand_encode(request: web.Request) -> web.Response:
         source, filename = storage_pb2.Source(blob_key=stored.blob_key), stored.filename
     else:
         source, filename = storage_pb2.Source(url=body.source_url or ""), ""
+    output = await destination(
+        request,
+        body.output_expiry,
+        validate(S3Output, body.output_s3, prefix="outputS3") if body.output_s3 is not None else None,
+        validate(GoogleDriveOutput, body.output_google_drive, prefix="outputGoogleDrive")
+        if body.output_google_drive is not None
+        else None,
+    )
     job = await clients.jobs.CreateJob(
         jobs_pb2.CreateJobRequest(
             options=options_of(body),
             source=source,
-            destination=destination(
-                request,
-                body.output_expiry,
-                validate(S3Output, body.output_s3, prefix="outputS3") if body.output_s3 is not None else None,
-                validate(GoogleDriveOutput, body.output_google_drive, prefix="outputGoogleDrive")
-                if body.output_google_drive is not None
-                else None,
-            ),
+            destination=output,
             external_id=body.external_id or "",
             metadata_json=metadata_json(body),
             priority=body.priority,

@@ -16,6 +16,7 @@ from gateway.destinations import (
     destination,
     folder_source,
 )
+from gateway.drive_files import selected_files
 from gateway.idempotency import idempotency_of
 from gateway.routes.encode_api import metadata_json, options_of
 from gateway.schemas import FolderIngestRequest, read_raw, validate
@@ -27,7 +28,7 @@ from services.common.errors import FieldViolation, InvalidArgument, R
 routes = web.RouteTableDef()
 
 
-def _output(request: web.Request, body: FolderIngestRequest) -> storage_pb2.Destination:
+async def _output(request: web.Request, body: FolderIngestRequest) -> storage_pb2.Destination:
     """Where every job's output goes; S3 keys and Drive names come from each source's name."""
     s3 = drive = None
     if body.output_destination == "s3":
@@ -48,7 +49,31 @@ def _output(request: web.Request, body: FolderIngestRequest) -> storage_pb2.Dest
             )
         drive = validate(GoogleDriveOutput, body.output_google_drive, prefix="outputGoogleDrive")
         drive.file_name = None
-    return destination(request, body.output_expiry, s3, drive)
+    return await destination(request, body.output_expiry, s3, drive)
+
+
+async def _sources(request: web.Request, body: FolderIngestRequest) -> list[ingest_pb2.FolderItem]:
+    """The videos to queue: an S3 prefix's or a Drive folder's (listed by ingest), or the selected files."""
+    given = [body.source_s3, body.source_google_drive, body.source_google_drive_files]
+    if sum(source is not None for source in given) != 1:
+        raise InvalidArgument(
+            "Give exactly one of sourceS3, sourceGoogleDrive and sourceGoogleDriveFiles.",
+            reason=R.BODY_INVALID,
+            violations=[FieldViolation("sourceS3", "exactly one source is required")],
+        )
+    if body.source_google_drive_files is not None:
+        return await selected_files(request, body.source_google_drive_files, body.max_files or 0)
+    folder = await folder_source(
+        request,
+        validate(S3FolderSource, body.source_s3, prefix="sourceS3") if body.source_s3 is not None else None,
+        validate(GoogleDriveFolderSource, body.source_google_drive, prefix="sourceGoogleDrive")
+        if body.source_google_drive is not None
+        else None,
+    )
+    listed = await request.app[CLIENTS].ingest.ListFolder(
+        ingest_pb2.ListFolderRequest(folder=folder, max_files=body.max_files or 0), **call_options(request)
+    )
+    return list(listed.items)
 
 
 @routes.post("/ondemand/ingest/folder")
@@ -57,18 +82,9 @@ async def ingest_folder(request: web.Request) -> web.Response:
     raw = await read_raw(request)
     body = validate(FolderIngestRequest, raw)
     body.check_supported()
-    folder = folder_source(
-        request,
-        validate(S3FolderSource, body.source_s3, prefix="sourceS3") if body.source_s3 is not None else None,
-        validate(GoogleDriveFolderSource, body.source_google_drive, prefix="sourceGoogleDrive")
-        if body.source_google_drive is not None
-        else None,
-    )
-    output = _output(request, body)
+    items = await _sources(request, body)
+    output = await _output(request, body)
     clients = request.app[CLIENTS]
-    listed = await clients.ingest.ListFolder(
-        ingest_pb2.ListFolderRequest(folder=folder, max_files=body.max_files or 0), **call_options(request)
-    )
     options, metadata = options_of(body), metadata_json(body)
     prefix = body.external_id_prefix
     answer = await clients.jobs.CreateJobs(
@@ -78,13 +94,13 @@ async def ingest_folder(request: web.Request) -> web.Response:
                     options=options,
                     source=item.source,
                     destination=output,
-                    external_id=f"{prefix}{item.filename}"[:255] if prefix else "",
+                    external_id=f"{prefix}:{item.filename}"[:255] if prefix else "",
                     metadata_json=metadata,
                     priority=body.priority,
                     mode=jobs_pb2.JOB_MODE_ON_DEMAND,
                     original_filename=item.filename,
                 )
-                for item in listed.items
+                for item in items
             ],
             idempotency=idempotency_of(request, "ondemand.ingest.folder", raw),
         ),
@@ -93,12 +109,12 @@ async def ingest_folder(request: web.Request) -> web.Response:
     jobs: list[dict[str, Any]] = []
     refused: list[dict[str, Any]] = []
     for result in answer.results:
-        name = listed.items[result.index].filename
+        name = items[result.index].filename
         if result.HasField("job"):
             jobs.append({"jobId": result.job.id, "externalId": result.job.external_id or None, "fileName": name})
         else:
             refused.append({"fileName": name, "error": result.error})
-    message = f"Queued {len(jobs)} of {len(listed.items)} video files."
+    message = f"Queued {len(jobs)} of {len(items)} video files."
     body_out: dict[str, Any] = {"message": message, "jobs": jobs}
     if refused:
         body_out["failed"] = refused

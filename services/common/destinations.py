@@ -93,7 +93,11 @@ class Opener:
         from services.common.gdrive import DriveAuth, DriveClient
 
         creds = self._open(dest.credentials)
-        auth = DriveAuth(access_token=creds.get("accessToken"), refresh_token=creds.get("refreshToken"))
+        auth = DriveAuth(
+            access_token=creds.get("accessToken"),
+            refresh_token=creds.get("refreshToken"),
+            service_account=creds.get("serviceAccount"),  # a saved credential (services/ingest/credentials)
+        )
         g = self.google
         return DriveClient(
             auth, api_root=g.api_root, token_uri=g.token_uri, client_id=g.client_id, client_secret=g.client_secret

@@ -25,8 +25,10 @@ from types import TracebackType
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+import google.auth.credentials
 import google.auth.exceptions
 import httplib2
+from google.oauth2 import service_account
 from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient import discovery_cache
@@ -44,6 +46,8 @@ MiB = 1 << 20
 CHUNK_GRANULE = 256 * 1024  # Drive accepts resumable chunks in multiples of this (but the last)
 DEFAULT_CHUNK_SIZE = 8 * MiB
 NOT_CONNECTED = "The Google Drive access token is missing, invalid or expired."
+SA_REFUSED = "Google refused the saved service account credential (a deleted or disabled key?)."
+DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 
 _FILE_FIELDS = "id,name,mimeType,size,md5Checksum,trashed"
 _LIST_FIELDS = "nextPageToken,files(id,name,mimeType,size,md5Checksum)"
@@ -55,10 +59,11 @@ _DRIVE_ERRORS = (HttpError, google.auth.exceptions.RefreshError, *_TRANSPORT_ERR
 
 @dataclass(frozen=True)
 class DriveAuth:
-    """A user's OAuth tokens for Drive; kept out of repr (and so out of logs)."""
+    """A user's OAuth tokens for Drive, or a service account's key; kept out of repr (and so out of logs)."""
 
     access_token: str | None = field(default=None, repr=False)
     refresh_token: str | None = field(default=None, repr=False)
+    service_account: dict[str, Any] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -132,14 +137,6 @@ def drive_error(exc: BaseException, subject: str) -> DomainError:
     if isinstance(exc, TimeoutError):
         return _unreachable("Google Drive did not answer in time.")
     return _unreachable(f"Google Drive could not be reached: {exc.__class__.__name__}.")
-
-
-@contextmanager
-def _mapped(subject: str) -> Iterator[None]:
-    try:
-        yield
-    except _DRIVE_ERRORS as exc:
-        raise drive_error(exc, subject) from exc
 
 
 def _check_id(item_id: str, what: str) -> str:
@@ -231,14 +228,9 @@ class DriveClient:
             raise ValueError("page_size must be between 1 and 1000.")
         self._root = _api_root(api_root)
         self._chunk_size, self._page_size, self._retries = chunk_size, page_size, max(0, retries)
-        refreshable = bool(auth.refresh_token and client_id and client_secret)
-        self._credentials = Credentials(  # type: ignore[no-untyped-call]  # google-auth leaves __init__ bare
-            token=auth.access_token,
-            refresh_token=auth.refresh_token if refreshable else None,
-            token_uri=token_uri,
-            client_id=client_id if refreshable else None,
-            client_secret=client_secret if refreshable else None,
-        )
+        self._service_account = auth.service_account is not None
+        refreshable = bool(auth.refresh_token and client_id and client_secret) or self._service_account
+        self._credentials = _credentials(auth, token_uri, client_id, client_secret)
         self._refresh_token = auth.refresh_token
         transport = httplib2.Http(timeout=timeout)
         # Drive answers each accepted upload chunk with "308 Resume Incomplete", which is no redirect.
@@ -270,9 +262,23 @@ class DriveClient:
         return DriveAuth(self._credentials.token, self._refresh_token)
 
     def _execute(self, request: Any, subject: str) -> dict[str, Any]:
-        with _mapped(subject):
+        with self._mapped(subject):
             result: dict[str, Any] = request.execute(num_retries=self._retries)
         return result
+
+    def _error(self, exc: BaseException, subject: str) -> DomainError:
+        """drive_error, saying so when Google refuses a saved service account rather than a user's token."""
+        mapped = drive_error(exc, subject)
+        if self._service_account and mapped.reason == R.GOOGLE_DRIVE_NOT_CONNECTED:
+            return InvalidArgument(SA_REFUSED, reason=R.GOOGLE_DRIVE_NOT_CONNECTED)
+        return mapped
+
+    @contextmanager
+    def _mapped(self, subject: str) -> Iterator[None]:
+        try:
+            yield
+        except _DRIVE_ERRORS as exc:
+            raise self._error(exc, subject) from exc
 
     def _metadata(self, item_id: str, what: str) -> dict[str, Any]:
         request = self._files.get(fileId=_check_id(item_id, what), fields=_FILE_FIELDS, supportsAllDrives=True)
@@ -355,7 +361,7 @@ class DriveClient:
         except _DRIVE_ERRORS as exc:
             if exc is sink.failure:  # the local disk, not Drive
                 raise
-            raise drive_error(exc, subject) from exc
+            raise self._error(exc, subject) from exc
 
     def upload(self, path: Path, folder_id: str, file_name: str, mime_type: str) -> DriveFile:
         """Uploads a local file into a folder as file_name, resumably in chunk_size pieces."""
@@ -372,7 +378,7 @@ class DriveClient:
                 supportsAllDrives=True,
             )
             response: dict[str, Any] | None = None
-            with _mapped(f"folder {folder_id}"):
+            with self._mapped(f"folder {folder_id}"):
                 while response is None:
                     _, response = request.next_chunk(num_retries=self._retries)
         finally:
@@ -381,6 +387,34 @@ class DriveClient:
         if uploaded.size is not None and uploaded.size != size:
             raise _unreachable(f"Google Drive stored {uploaded.size} of {size} bytes; the upload must be repeated.")
         return uploaded
+
+
+def _credentials(
+    auth: DriveAuth, token_uri: str, client_id: str | None, client_secret: str | None
+) -> google.auth.credentials.Credentials:
+    """OAuth credentials of the user's tokens, or a service account's (which mint their own tokens).
+
+    A service account's tokens are always asked of the operator's token_uri, never of the one its key
+    file names: a key is customer input, and its token_uri would make workers post signed assertions
+    wherever it points.
+    """
+    if auth.service_account is not None:
+        info = {**auth.service_account, "token_uri": token_uri}
+        try:
+            minted: google.auth.credentials.Credentials = service_account.Credentials.from_service_account_info(  # type: ignore[no-untyped-call]
+                info, scopes=[DRIVE_SCOPE]
+            )
+        except (ValueError, TypeError, KeyError) as exc:  # a malformed saved key; messages never carry it
+            raise InvalidArgument(SA_REFUSED, reason=R.GOOGLE_DRIVE_NOT_CONNECTED) from exc
+        return minted
+    refreshable = bool(auth.refresh_token and client_id and client_secret)
+    return Credentials(  # type: ignore[no-untyped-call]  # google-auth leaves __init__ bare
+        token=auth.access_token,
+        refresh_token=auth.refresh_token if refreshable else None,
+        token_uri=token_uri,
+        client_id=client_id if refreshable else None,
+        client_secret=client_secret if refreshable else None,
+    )
 
 
 def _verify(item: DriveFile, sink: _Sink) -> None:

@@ -15,8 +15,10 @@ from services.common.db import open_database
 from services.common.http_source import client_timeout
 from services.common.lifecycle import run_until_signal
 from services.common.netguard import guarded_session
+from services.common.secretbox import SecretBox
 from services.common.telemetry import configure_logging, configure_tracing
 from services.ingest.config import Settings
+from services.ingest.credentials.domain import CredentialDeps
 from services.ingest.domain import Deps
 from services.ingest.files import storage
 from services.ingest.files.deps import FileDeps
@@ -61,6 +63,7 @@ async def run(
             resolver,
             tracer_provider,
             files,
+            CredentialDeps(sessions=sessions, box=SecretBox(settings.platform_key())),
         )
         await grpc_server.serving()
         on_ready(grpc_server.port)

@@ -65,3 +65,18 @@ class StoredFile(IngestTable, table=True):
     last_accessed_at: datetime | None = _ts()
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class DriveCredential(IngestTable, table=True):
+    """A saved Google Drive service-account key of an account; the key JSON is sealed (never in clear)."""
+
+    __tablename__ = "ingest_drive_credentials"
+    __table_args__ = (Index("ix_ingest_drive_credentials_account", "account_id", "created_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    account_id: uuid.UUID
+    name: str = Field(max_length=255)
+    client_email: str = Field(max_length=320)
+    project_id: str = Field(default="", max_length=255)
+    sealed_key: str = Field(sa_column=Column(Text, nullable=False))  # SecretBox, context SAVED_DRIVE_KEY/<id>
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

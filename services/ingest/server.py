@@ -1,4 +1,4 @@
-"""The ingest gRPC server: IngestService (sources) and FileService (uploaded files)."""
+"""The ingest gRPC server: IngestService (sources), FileService (uploaded files), CredentialService (saved keys)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from protos.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from services.common.credentials import CredentialResolver
 from services.common.grpc_server import GrpcServer, start_grpc_server
+from services.ingest.credentials import server as credentials_server
+from services.ingest.credentials.domain import CredentialDeps
 from services.ingest.domain import Deps
 from services.ingest.files import server as files_server
 from services.ingest.files.deps import FileDeps
@@ -22,7 +24,12 @@ POLICIES = {
 
 
 async def create_server(
-    listen: str, deps: Deps, resolver: CredentialResolver, tracer_provider: TracerProvider, files: FileDeps
+    listen: str,
+    deps: Deps,
+    resolver: CredentialResolver,
+    tracer_provider: TracerProvider,
+    files: FileDeps,
+    credentials: CredentialDeps,
 ) -> GrpcServer:
     """Starts the server (NOT_SERVING until the caller flips it)."""
 
@@ -30,13 +37,14 @@ async def create_server(
         # ValidateSource with the check that a `files/` blob key is the caller's own upload.
         ingest_pb2_grpc.add_IngestServiceServicer_to_server(FileSourceGuard(deps, files), server)
         files_server.register(server, files)
+        credentials_server.register(server, credentials)
 
     return await start_grpc_server(
         listen=listen,
         domain="ingest",
         tracer_provider=tracer_provider,
         resolver=resolver,
-        policies={**POLICIES, **files_server.POLICIES},
+        policies={**POLICIES, **files_server.POLICIES, **credentials_server.POLICIES},
         register=register,
-        service_names=[SERVICE_NAME, files_server.SERVICE_NAME],
+        service_names=[SERVICE_NAME, files_server.SERVICE_NAME, credentials_server.SERVICE_NAME],
     )

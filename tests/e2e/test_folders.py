@@ -58,12 +58,12 @@ async def test_an_s3_prefix_becomes_one_job_per_video_delivered_to_s3(
                 "outputDestination": "s3",
                 "outputS3": s3_part(fake_s3, target, keys, "encoded/"),
                 "resolution": "480p",
-                "externalIdPrefix": "batch-1/",
+                "externalIdPrefix": "batch-1",
             },
         )
         assert status == 200, answer
         assert sorted(j["fileName"] for j in answer["jobs"]) == ["a.mp4", "b.MOV"]
-        assert {j["externalId"] for j in answer["jobs"]} == {"batch-1/a.mp4", "batch-1/b.MOV"}
+        assert {j["externalId"] for j in answer["jobs"]} == {"batch-1:a.mp4", "batch-1:b.MOV"}
         for job in answer["jobs"]:
             final, _ = await follow(http, platform.base_url, platform.admin_key, job["jobId"])
             assert final["status"] == "success", final

@@ -14,7 +14,9 @@ What is implemented, as Google answers it:
 - `POST /upload/drive/v3/files?uploadType=resumable` (JSON metadata) -> 200 with a `Location` session;
   `PUT` of chunks with `Content-Range: bytes a-b/total` -> 308 `Range: bytes=0-b` until the last -> 200
   with the file's metadata; non-final chunks must be multiples of 256 KiB; `bytes */total` asks the state.
-- `POST /token` with grant_type=refresh_token: a new access token for a known refresh token and client.
+- `POST /token` with grant_type=refresh_token: a new access token for a known refresh token and client;
+  with the JWT bearer grant of a service account (`.accounts.create()` issues key files; see
+  tests/fakes/drive_accounts.py): an access token for the account, whose user is its client email.
 - Every Drive call needs `Authorization: Bearer <valid token>` (else Google's 401 JSON); an unknown id is
   Google's 404 `notFound`; a file whose `readers` exclude the token's user is 403.
 """
@@ -34,6 +36,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from tests.fakes.drive_accounts import JWT_BEARER, Refusal, ServiceAccounts
 from tests.fakes.drive_wire import (
     FOLDER,
     GRANULE,
@@ -65,6 +68,7 @@ class DriveFake:
         self.uploads: dict[str, UploadSession] = {}
         self.seen: list[Seen] = []
         self.token_grants = 0
+        self.accounts = ServiceAccounts()
         self._access: dict[str, str] = {}  # access token -> user
         self._grants: dict[str, Grant] = {}  # refresh token -> grant
         self._page_tokens: dict[str, tuple[str, int]] = {}  # page token -> (query, offset)
@@ -360,6 +364,15 @@ class DriveFake:
     async def _token(self, request: web.Request) -> web.Response:
         form = await request.post()
         values = {key: value for key, value in form.items() if isinstance(value, str)}
+        if values.get("grant_type") == JWT_BEARER:
+            proven = self.accounts.grant(values.get("assertion", ""), self.token_uri, SCOPE)
+            if isinstance(proven, Refusal):
+                return web.json_response(
+                    {"error": proven.error, "error_description": proven.description}, status=proven.status
+                )
+            return web.json_response(
+                {"access_token": self.add_token(proven), "expires_in": 3599, "token_type": "Bearer"}
+            )
         if values.get("grant_type") != "refresh_token":
             return web.json_response(
                 {"error": "unsupported_grant_type", "error_description": "Invalid grant_type."}, status=400

@@ -22,6 +22,7 @@ from services.auth.models import AuthTable
 from services.common.db import open_database
 from services.common.identity import TokenSigner
 from tests.e2e.helpers import follow, submit
+from tests.fakes.drive_accounts import ServiceAccounts
 from tests.harness import SECRET, Platform
 
 PASSWORD = "isolation-password"
@@ -36,7 +37,7 @@ Credential = Literal["key", "session"]  # an API key, or a login session's acces
 class Route:
     method: str
     path: str  # "{id}" is the resource's id
-    resource: Literal["job", "key", "webhook", "file"]
+    resource: Literal["job", "key", "webhook", "file", "credential"]
     owner_status: int | None  # what the owner gets (None: the owner does not call it, it changes state)
     # The credentials the route takes (/api-keys: a session's only).
     credentials: tuple[Credential, ...] = ("key", "session")
@@ -85,6 +86,7 @@ ROUTES = [
     Route("DELETE", "/api/v1/files/{id}", "file", None),
     # Authorized by its signature alone: without one, every id is refused alike.
     Route("GET", "/api/v1/files/secure/{id}", "file", None, refused=403),
+    Route("DELETE", "/ondemand/credentials/google-drive/{id}", "credential", None),
     Route("GET", "/api-keys/{id}", "key", 200, SESSION_ONLY),
     Route("DELETE", "/api-keys/{id}", "key", None, SESSION_ONLY),
 ]
@@ -113,9 +115,11 @@ async def _call(
         return resp.status, resp.headers.get("Content-Type"), await resp.read()
 
 
-async def _json(http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> Any:
+async def _json(
+    http: aiohttp.ClientSession, method: str, url: str, headers: dict[str, str], *, status: int = 200, **kwargs: Any
+) -> Any:
     async with http.request(method, url, headers=headers, **kwargs) as resp:
-        assert resp.status == 200, (method, url, await resp.text())
+        assert resp.status == status, (method, url, await resp.text())
         return await resp.json()
 
 
@@ -153,8 +157,18 @@ async def test_another_accounts_resources_look_missing(
     form = aiohttp.FormData()
     form.add_field("file", io.BytesIO(clips["silent"].read_bytes()), filename="clip.mp4", content_type="video/mp4")
     file = (await _json(http, "POST", f"{base}/api/v1/files/upload", admin_key, data=form))["data"]
-    owned = {"job": [job_id, active_id], "key": [admin_new_key["id"]], "webhook": [hook["id"]], "file": [file["id"]]}
-    unknown = {kind: [str(uuid.uuid4()), "not-a-uuid"] for kind in ("job", "key", "webhook", "file")}
+    robot = {"name": "robot", "serviceAccount": ServiceAccounts().create()}
+    saved_key = await _json(
+        http, "POST", f"{base}/ondemand/credentials/google-drive", admin_key, json=robot, status=201
+    )
+    owned = {
+        "job": [job_id, active_id],
+        "key": [admin_new_key["id"]],
+        "webhook": [hook["id"]],
+        "file": [file["id"]],
+        "credential": [saved_key["id"]],
+    }
+    unknown = {kind: [str(uuid.uuid4()), "not-a-uuid"] for kind in owned}
 
     other = {
         "key": {"X-API-Key": await platform.new_key(email=OTHER_EMAIL)},
@@ -191,6 +205,8 @@ async def test_another_accounts_resources_look_missing(
         assert hooks["webhooks"] == []
         files = await _json(http, "GET", f"{base}/api/v1/files", other[credential])
         assert files["data"]["items"] == [] and files["data"]["pagination"]["total_items"] == 0
+        saved = await _json(http, "GET", f"{base}/ondemand/credentials/google-drive", other[credential])
+        assert saved == {"credentials": []}
     keys = await _json(http, "GET", f"{base}/api-keys", other["session"])
     assert admin_new_key["id"] not in [k["id"] for k in keys["keys"]]
     assert [k["name"] for k in keys["keys"]] == ["test"]  # only its own (from new_key)
@@ -209,6 +225,8 @@ async def test_another_accounts_resources_look_missing(
     assert (await _json(http, "GET", f"{base}/api-keys/{admin_new_key['id']}", admin_session))["name"] == "admin's"
     assert [h["id"] for h in (await _json(http, "GET", f"{base}/webhooks", admin_key))["webhooks"]] == [hook["id"]]
     assert (await _json(http, "GET", f"{base}/api/v1/files/{file['id']}", admin_key))["data"]["id"] == file["id"]
+    saved = await _json(http, "GET", f"{base}/ondemand/credentials/google-drive", admin_key)
+    assert [c["id"] for c in saved["credentials"]] == [saved_key["id"]]
 
     # The owner can still cancel its own job (and the test does not wait for a long encode).
     status, _, content = await _call(http, "DELETE", f"{base}/ondemand/{active_id}", admin_key)

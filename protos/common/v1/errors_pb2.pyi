@@ -79,6 +79,8 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     JOB_NOT_CANCELABLE: _ErrorReason.ValueType  # 72
     WEBHOOK_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 73
     ALREADY_EXISTS: _ErrorReason.ValueType  # 74
+    CREDENTIAL_LIMIT_EXCEEDED: _ErrorReason.ValueType  # 75
+    """an account's saved storage credentials are at their cap"""
     DROPBOX_DEPRECATED: _ErrorReason.ValueType  # 80
     """Storage providers."""
     GOOGLE_DRIVE_NOT_CONNECTED: _ErrorReason.ValueType  # 81
@@ -156,6 +158,8 @@ JOB_FILES_DELETE_FAILED: ErrorReason.ValueType  # 71
 JOB_NOT_CANCELABLE: ErrorReason.ValueType  # 72
 WEBHOOK_LIMIT_EXCEEDED: ErrorReason.ValueType  # 73
 ALREADY_EXISTS: ErrorReason.ValueType  # 74
+CREDENTIAL_LIMIT_EXCEEDED: ErrorReason.ValueType  # 75
+"""an account's saved storage credentials are at their cap"""
 DROPBOX_DEPRECATED: ErrorReason.ValueType  # 80
 """Storage providers."""
 GOOGLE_DRIVE_NOT_CONNECTED: ErrorReason.ValueType  # 81

@@ -1,0 +1,1 @@
+"""Saved Google Drive service-account credentials (/ondemand/credentials/google-drive*)."""
