@@ -25,7 +25,6 @@ _NOT_YET = (
     "job_mode",
     "package_type",
     "hls",
-    "webhook",
 )
 
 
@@ -56,7 +55,6 @@ class EncodeSettings(Body):
     job_mode: Any = None
     package_type: Any = None
     hls: Any = None
-    webhook: Any = None
     # Validated and sealed by gateway.destinations (kept raw here, so no model holds the secrets long).
     output_s3: dict[str, Any] | None = None
     output_google_drive: dict[str, Any] | None = None
@@ -82,6 +80,8 @@ class OnDemandEncodeRequest(EncodeSettings):
     # vidkiln's own: a file uploaded through POST /api/v1/files/upload (its id) as the source.
     source_file_id: str | None = Field(None, min_length=1, max_length=64)
     external_id: str | None = Field(None, max_length=255)
+    # One unsigned callback when the job ends (job.completed, job.failed or job.canceled).
+    webhook: str | None = Field(None, min_length=1, max_length=2048)
 
     def check_supported(self) -> None:
         if (self.source_url is None) == (self.source_file_id is None):

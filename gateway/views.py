@@ -189,7 +189,7 @@ def encode_created(job: jobs_pb2.Job) -> dict[str, Any]:
         "pricing": pricing(job),
         "packageType": None,
         "playbackUrl": None,
-        "webhook": None,
+        "webhook": job.callback_url or None,
     }
 
 

@@ -18,6 +18,7 @@ from gateway.schemas import EncodeSettings, OnDemandEncodeRequest, read_raw, val
 from protos.common.v1 import storage_pb2
 from protos.ingest.v1 import files_pb2
 from protos.jobs.v1 import jobs_pb2
+from protos.webhooks.v1 import webhooks_pb2
 from services.common.clock import utcnow
 
 routes = web.RouteTableDef()
@@ -66,6 +67,12 @@ async def ondemand_encode(request: web.Request) -> web.Response:
         if body.output_google_drive is not None
         else None,
     )
+    callback = ""
+    if body.webhook is not None:  # the address rules of every webhook, checked before the job exists
+        checked = await clients.webhooks.CheckTarget(
+            webhooks_pb2.CheckTargetRequest(url=body.webhook), timeout=clients.timeout, metadata=caller.metadata
+        )
+        callback = checked.url
     job = await clients.jobs.CreateJob(
         jobs_pb2.CreateJobRequest(
             options=options_of(body),
@@ -77,6 +84,7 @@ async def ondemand_encode(request: web.Request) -> web.Response:
             mode=jobs_pb2.JOB_MODE_ON_DEMAND,
             original_filename=filename,
             idempotency=idempotency_of(request, "ondemand.encode", raw),
+            callback_url=callback,
         ),
         timeout=clients.timeout,
         metadata=caller.metadata,

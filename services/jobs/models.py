@@ -62,6 +62,7 @@ class Job(JobsTable, table=True):
     source_spec: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     # common.v1.Destination: a customer bucket or folder, its credentials sealed until the job ends.
     destination: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    callback_url: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # on-demand `webhook`
     output_probe: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     thumbnails: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     effective_passes: int | None = None

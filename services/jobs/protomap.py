@@ -112,6 +112,7 @@ def job_to_proto(job: Job) -> jobs_pb2.Job:
         encoder=job.encoder or "",
         output_expires_at=timestamp(job.output_expires_at),
         source_filename=job.source_filename,
+        callback_url=job.callback_url or "",
         output_filename=job.output_filename,
         attempt=job.attempt,
         thumbnails=[json_format.ParseDict(t, media_pb2.StoredObject()) for t in job.thumbnails or ()],

@@ -28,6 +28,7 @@ def _new_job(request: jobs_pb2.CreateJobRequest) -> domain.NewJob:
         confirm=request.confirm,
         filename=request.original_filename,
         destination=request.destination,
+        callback_url=request.callback_url,
     )
 
 

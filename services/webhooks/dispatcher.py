@@ -84,7 +84,7 @@ class Dispatcher:
         self._refilled_at = 0.0
         self._has_outcomes = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._secrets: dict[uuid.UUID, tuple[str, str]] = {}  # subscription -> (sealed, secret)
+        self._secrets: dict[uuid.UUID, tuple[str, str | None]] = {}  # subscription -> (sealed, secret)
 
     def wake(self) -> None:
         self._wake.set()
@@ -197,7 +197,7 @@ class Dispatcher:
         self._has_outcomes.set()
         self.wake()  # a slot is free: look for more work
 
-    def _secret(self, webhook: Subscription) -> str:
+    def _secret(self, webhook: Subscription) -> str | None:
         cached = self._secrets.get(webhook.id)
         if cached is None or cached[0] != webhook.secret_sealed:
             cached = (webhook.secret_sealed, secret_of(self._deps, webhook))

@@ -31,6 +31,9 @@ class Subscription(WebhooksTable, table=True):
     dialect: str = Field(max_length=8)  # encode or media: names, payload and signature header
     secret_sealed: str = Field(sa_column=Column(Text, nullable=False))  # SecretBox token, never the secret
     is_active: bool = True
+    # Set on the hidden subscription of one job's one-off callback (on-demand `webhook`): unsigned, one
+    # terminal event, never listed; None on every subscription an account manages.
+    job_id: uuid.UUID | None = Field(default=None, nullable=True)
     failure_count: int = 0  # consecutive failed attempts
     last_triggered_at: datetime | None = _ts()
     last_failed_at: datetime | None = _ts()

@@ -13,8 +13,10 @@ from services.webhooks.servicer import WebhookServicer
 
 SERVICE_NAME = webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].full_name
 _METHODS = webhooks_pb2.DESCRIPTOR.services_by_name["WebhookService"].methods
-# The feed is about jobs (jobs:read); everything else manages subscriptions.
-POLICIES = {f"/{SERVICE_NAME}/{m.name}": "jobs:read" if m.name == "ListEvents" else "webhooks:manage" for m in _METHODS}
+# The feed is about jobs (jobs:read); a one-off callback's check comes with a job (jobs:create); everything
+# else manages subscriptions.
+_SCOPES = {"ListEvents": "jobs:read", "CheckTarget": "jobs:create"}
+POLICIES = {f"/{SERVICE_NAME}/{m.name}": _SCOPES.get(m.name, "webhooks:manage") for m in _METHODS}
 
 
 async def create_server(

@@ -129,6 +129,11 @@ class WebhookServicer(webhooks_pb2_grpc.WebhookServiceServicer):
         await domain.delete_webhook(self._deps, principal=current_principal(), webhook_id=request.id)
         return webhooks_pb2.DeleteWebhookResponse()
 
+    async def CheckTarget(
+        self, request: webhooks_pb2.CheckTargetRequest, context: Context
+    ) -> webhooks_pb2.CheckTargetResponse:
+        return webhooks_pb2.CheckTargetResponse(url=await domain.check_target(self._deps, request.url))
+
     async def SendTestEvent(self, request: webhooks_pb2.SendTestEventRequest, context: Context) -> webhooks_pb2.Attempt:
         webhook, delivery = await domain.send_test_event(
             self._deps, principal=current_principal(), webhook_id=request.id

@@ -45,10 +45,10 @@ def standard_signature(secret: str, msg_id: str, timestamp: int, body: bytes) ->
 
 
 def headers(
-    *, dialect: str, secret: str, webhook_id: str, event: str, msg_id: str, timestamp: int, body: bytes
+    *, dialect: str, secret: str | None, webhook_id: str, event: str, msg_id: str, timestamp: int, body: bytes
 ) -> dict[str, str]:
-    """Every header of one attempt (the timestamp is the attempt's, so a retry is signed afresh)."""
-    digest = hex_signature(secret, body)
+    """Every header of one attempt (the timestamp is the attempt's, so a retry is signed afresh); no
+    signature without a secret (a one-off callback)."""
     out = {
         "Content-Type": "application/json",
         "User-Agent": "vidkiln-webhooks/1",
@@ -56,8 +56,11 @@ def headers(
         "X-Webhook-Id": webhook_id,
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": standard_signature(secret, msg_id, timestamp, body),
     }
+    if secret is None:
+        return out
+    digest = hex_signature(secret, body)
+    out["webhook-signature"] = standard_signature(secret, msg_id, timestamp, body)
     if dialect == "media":
         out["X-T2M-Signature"] = f"sha256={digest}"
     else:

@@ -181,6 +181,7 @@ class Job(_message.Message):
     FILES_DELETED_AT_FIELD_NUMBER: _builtins.int
     DELETED_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CALLBACK_URL_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     account_id: _builtins.str
     status: Global___JobStatus.ValueType
@@ -200,6 +201,8 @@ class Job(_message.Message):
     mode: Global___JobMode.ValueType
     charged_neu: _builtins.int
     deleted: _builtins.bool
+    callback_url: _builtins.str
+    """the one-off terminal callback asked for at create, if any"""
     @_builtins.property
     def options(self) -> Global___EncodeOptions: ...
     @_builtins.property
@@ -275,10 +278,11 @@ class Job(_message.Message):
         files_deleted_at: _timestamp_pb2.Timestamp | None = ...,
         deleted: _builtins.bool = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        callback_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "destination", b"destination", "estimate", b"estimate", "files_deleted_at", b"files_deleted_at", "finished_at", b"finished_at", "options", b"options", "output", b"output", "output_expires_at", b"output_expires_at", "output_probe", b"output_probe", "queued_at", b"queued_at", "source", b"source", "source_probe", b"source_probe", "started_at", b"started_at", "updated_at", b"updated_at", "uploaded_at", b"uploaded_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "attempt", b"attempt", "charged_neu", b"charged_neu", "created_at", b"created_at", "deleted", b"deleted", "destination", b"destination", "effective_passes", b"effective_passes", "encoder", b"encoder", "estimate", b"estimate", "external_id", b"external_id", "failure_message", b"failure_message", "failure_reason", b"failure_reason", "files_deleted_at", b"files_deleted_at", "finished_at", b"finished_at", "id", b"id", "metadata_json", b"metadata_json", "mode", b"mode", "options", b"options", "output", b"output", "output_expires_at", b"output_expires_at", "output_filename", b"output_filename", "output_probe", b"output_probe", "priority", b"priority", "progress", b"progress", "queued_at", b"queued_at", "source", b"source", "source_filename", b"source_filename", "source_probe", b"source_probe", "started_at", b"started_at", "status", b"status", "thumbnails", b"thumbnails", "updated_at", b"updated_at", "uploaded_at", b"uploaded_at", "warnings", b"warnings"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "attempt", b"attempt", "callback_url", b"callback_url", "charged_neu", b"charged_neu", "created_at", b"created_at", "deleted", b"deleted", "destination", b"destination", "effective_passes", b"effective_passes", "encoder", b"encoder", "estimate", b"estimate", "external_id", b"external_id", "failure_message", b"failure_message", "failure_reason", b"failure_reason", "files_deleted_at", b"files_deleted_at", "finished_at", b"finished_at", "id", b"id", "metadata_json", b"metadata_json", "mode", b"mode", "options", b"options", "output", b"output", "output_expires_at", b"output_expires_at", "output_filename", b"output_filename", "output_probe", b"output_probe", "priority", b"priority", "progress", b"progress", "queued_at", b"queued_at", "source", b"source", "source_filename", b"source_filename", "source_probe", b"source_probe", "started_at", b"started_at", "status", b"status", "thumbnails", b"thumbnails", "updated_at", b"updated_at", "uploaded_at", b"uploaded_at", "warnings", b"warnings"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -325,6 +329,7 @@ class CreateJobRequest(_message.Message):
     CONFIRM_FIELD_NUMBER: _builtins.int
     IDEMPOTENCY_FIELD_NUMBER: _builtins.int
     ORIGINAL_FILENAME_FIELD_NUMBER: _builtins.int
+    CALLBACK_URL_FIELD_NUMBER: _builtins.int
     external_id: _builtins.str
     metadata_json: _builtins.str
     priority: _builtins.str
@@ -333,6 +338,8 @@ class CreateJobRequest(_message.Message):
     """classic: queue at once (after approval) instead of waiting for ConfirmJob"""
     original_filename: _builtins.str
     """names the outputs when the source's own name is not known"""
+    callback_url: _builtins.str
+    """On-demand: a URL that gets one unsigned callback when the job ends (delivered by webhooks)."""
     @_builtins.property
     def options(self) -> Global___EncodeOptions: ...
     @_builtins.property
@@ -356,10 +363,11 @@ class CreateJobRequest(_message.Message):
         confirm: _builtins.bool = ...,
         idempotency: Global___Idempotency | None = ...,
         original_filename: _builtins.str = ...,
+        callback_url: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "idempotency", b"idempotency", "options", b"options", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["confirm", b"confirm", "destination", b"destination", "external_id", b"external_id", "idempotency", b"idempotency", "metadata_json", b"metadata_json", "mode", b"mode", "options", b"options", "original_filename", b"original_filename", "priority", b"priority", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_url", b"callback_url", "confirm", b"confirm", "destination", b"destination", "external_id", b"external_id", "idempotency", b"idempotency", "metadata_json", b"metadata_json", "mode", b"mode", "options", b"options", "original_filename", b"original_filename", "priority", b"priority", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -76,6 +76,11 @@ class WebhookServiceStub:
                 request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsRequest.SerializeToString,
                 response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsResponse.FromString,
                 _registered_method=True)
+        self.CheckTarget = channel.unary_unary(
+                '/vidkiln.webhooks.v1.WebhookService/CheckTarget',
+                request_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CheckTargetRequest.SerializeToString,
+                response_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CheckTargetResponse.FromString,
+                _registered_method=True)
 
 
 class WebhookServiceServicer:
@@ -135,6 +140,14 @@ class WebhookServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckTarget(self, request, context):
+        """Whether webhooks may post to a URL (http(s), every address of its host allowed): on-demand's one-off
+        `webhook` is checked here before its job is created.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WebhookServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -177,6 +190,11 @@ def add_WebhookServiceServicer_to_server(servicer, server):
                     servicer.ListEvents,
                     request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsRequest.FromString,
                     response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsResponse.SerializeToString,
+            ),
+            'CheckTarget': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckTarget,
+                    request_deserializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CheckTargetRequest.FromString,
+                    response_serializer=protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CheckTargetResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -397,6 +415,33 @@ class WebhookService:
             '/vidkiln.webhooks.v1.WebhookService/ListEvents',
             protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsRequest.SerializeToString,
             protos_dot_webhooks_dot_v1_dot_webhooks__pb2.ListEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckTarget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.webhooks.v1.WebhookService/CheckTarget',
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CheckTargetRequest.SerializeToString,
+            protos_dot_webhooks_dot_v1_dot_webhooks__pb2.CheckTargetResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -47,6 +47,10 @@ class WebhookServiceStub:
     """Sends a delivery again now, whatever its state (a new attempt is recorded)."""
     ListEvents: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.ListEventsRequest, _webhooks_pb2.ListEventsResponse]
     """The account's job events in order, after a cursor: what a receiver that was down missed."""
+    CheckTarget: _grpc.UnaryUnaryMultiCallable[_webhooks_pb2.CheckTargetRequest, _webhooks_pb2.CheckTargetResponse]
+    """Whether webhooks may post to a URL (http(s), every address of its host allowed): on-demand's one-off
+    `webhook` is checked here before its job is created.
+    """
 
 @_typing.type_check_only
 class WebhookServiceAsyncStub(WebhookServiceStub):
@@ -67,6 +71,10 @@ class WebhookServiceAsyncStub(WebhookServiceStub):
     """Sends a delivery again now, whatever its state (a new attempt is recorded)."""
     ListEvents: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.ListEventsRequest, _webhooks_pb2.ListEventsResponse]  # type: ignore[assignment]
     """The account's job events in order, after a cursor: what a receiver that was down missed."""
+    CheckTarget: _aio.UnaryUnaryMultiCallable[_webhooks_pb2.CheckTargetRequest, _webhooks_pb2.CheckTargetResponse]  # type: ignore[assignment]
+    """Whether webhooks may post to a URL (http(s), every address of its host allowed): on-demand's one-off
+    `webhook` is checked here before its job is created.
+    """
 
 class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
     """Webhook subscriptions, their signed deliveries and the event feed. Every call acts for the
@@ -132,5 +140,15 @@ class WebhookServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_webhooks_pb2.ListEventsResponse, _abc.Awaitable[_webhooks_pb2.ListEventsResponse]]:
         """The account's job events in order, after a cursor: what a receiver that was down missed."""
+
+    @_abc_1.abstractmethod
+    def CheckTarget(
+        self,
+        request: _webhooks_pb2.CheckTargetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_webhooks_pb2.CheckTargetResponse, _abc.Awaitable[_webhooks_pb2.CheckTargetResponse]]:
+        """Whether webhooks may post to a URL (http(s), every address of its host allowed): on-demand's one-off
+        `webhook` is checked here before its job is created.
+        """
 
 def add_WebhookServiceServicer_to_server(servicer: WebhookServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -84,6 +84,7 @@ def build(principal: Principal, prepared: Prepared) -> Job:
         output_filename=output_filename(filename or "output", str(request.options["resolution"]), container),
         source_spec=_customer(request.source),
         destination=request.deliver_to.SerializeToString() if request.deliver_to is not None else None,
+        callback_url=request.callback_url or None,
         created_at=now,
         queued_at=now if queued else None,
         updated_at=now,

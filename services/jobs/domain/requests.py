@@ -11,6 +11,7 @@ from pathlib import PurePosixPath
 
 from protos.common.v1 import storage_pb2
 from services.common.errors import FieldViolation, InvalidArgument, NotFound, R
+from services.common.netguard import GuardError, parse_http_url
 from services.jobs import options as encode_options
 
 EXTENSIONS = {"mp4": "mp4", "mkv": "mkv", "webm": "webm", "mov": "mov"}
@@ -33,6 +34,7 @@ class NewJob:
     filename: str = ""  # the caller's name for the source (classic: originalFilename)
     # A customer bucket or folder the output also goes to, credentials sealed (None: the blob store only).
     deliver_to: storage_pb2.Destination | None = None
+    callback_url: str = ""  # one unsigned callback when the job ends (on-demand's `webhook`)
 
 
 def parse_id(job_id: str) -> uuid.UUID:
@@ -54,6 +56,7 @@ def new_job(
     confirm: bool = False,
     filename: str = "",
     destination: storage_pb2.Destination | None = None,
+    callback_url: str = "",
 ) -> NewJob:
     """Checks every field (all the problems at once) and fills in defaults."""
     violations: list[FieldViolation] = []
@@ -83,6 +86,8 @@ def new_job(
         violations.append(FieldViolation("outputExpiry", "must be between 3600 and 604800 seconds"))
     if on_demand and (source is None or source.WhichOneof("kind") is None):
         violations.append(FieldViolation("sourceUrl", "is required"))
+    if callback_url and not _is_http_url(callback_url):
+        violations.append(FieldViolation("webhook", "must be an absolute http(s) URL of at most 2048 characters"))
     if violations:
         raise InvalidArgument("The request is not valid.", reason=R.BODY_INVALID, violations=violations)
     has_source = source is not None and source.WhichOneof("kind") is not None
@@ -97,7 +102,18 @@ def new_job(
         confirm,
         filename[:255],
         destination if destination is not None and has_delivery(destination) else None,
+        callback_url,
     )
+
+
+def _is_http_url(raw: str) -> bool:
+    if len(raw) > 2048:
+        return False
+    try:
+        parse_http_url(raw)
+    except GuardError:
+        return False
+    return True
 
 
 def has_delivery(destination: storage_pb2.Destination) -> bool:

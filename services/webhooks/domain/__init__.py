@@ -4,6 +4,7 @@ from services.webhooks.domain.deps import DEFAULT_SCHEDULE, Deps, Policy
 from services.webhooks.domain.feed import list_events
 from services.webhooks.domain.intake import record_job_event, record_job_events
 from services.webhooks.domain.subscriptions import (
+    check_target,
     create_webhook,
     delete_webhook,
     list_attempts,
@@ -17,6 +18,7 @@ __all__ = [
     "DEFAULT_SCHEDULE",
     "Deps",
     "Policy",
+    "check_target",
     "create_webhook",
     "delete_webhook",
     "list_attempts",

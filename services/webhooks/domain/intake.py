@@ -3,17 +3,21 @@
 Both are written in one transaction, before the NATS messages are acknowledged, so a crash anywhere
 loses nothing; a redelivered message finds its event already logged and changes nothing. A batch of
 events shares one transaction (the consumer fetches up to 64 at a time).
+
+A job created with a one-off callback URL (on-demand's `webhook`) gets, with its terminal event, a
+hidden subscription of its own (no secret: the contract's callback is unsigned) and that one delivery,
+retried like any other.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from protos.jobs.v1 import events_pb2
+from protos.jobs.v1 import events_pb2, jobs_pb2
 from services.common.clock import utcnow
 from services.webhooks import payloads
 from services.webhooks.domain.deps import Deps
@@ -50,6 +54,7 @@ async def record_job_events(deps: Deps, batch: Sequence[events_pb2.JobStateChang
                 select(Subscription).where(
                     col(Subscription.account_id).in_(accounts),
                     Subscription.is_active == True,  # noqa: E712
+                    col(Subscription.job_id).is_(None),
                 )
             )
         ).all()
@@ -71,7 +76,11 @@ async def record_job_events(deps: Deps, batch: Sequence[events_pb2.JobStateChang
         await session.flush()  # numbers the events, in order
         now = utcnow()
         for event, changed, at in events:
-            for webhook in subscribers:
+            callback = _callback(changed, now)
+            if callback is not None and await session.get(Subscription, callback.id) is None:
+                session.add(callback)
+                await session.flush()  # before its delivery references it
+            for webhook in [*subscribers, *([callback] if callback is not None else [])]:
                 if webhook.account_id != event.account_id:
                     continue
                 name, body = payloads.job_body(
@@ -96,3 +105,24 @@ async def record_job_events(deps: Deps, batch: Sequence[events_pb2.JobStateChang
     if queued:
         deps.wake()
     return queued
+
+
+_TERMINAL = frozenset({jobs_pb2.JOB_STATUS_SUCCEEDED, jobs_pb2.JOB_STATUS_FAILED, jobs_pb2.JOB_STATUS_CANCELED})
+
+
+def _callback(changed: events_pb2.JobStateChanged, now: datetime) -> Subscription | None:
+    """The one-off callback's subscription, when this is the job's end and it asked for one."""
+    job = changed.job
+    if not job.callback_url or job.status not in _TERMINAL or changed.progress_step:
+        return None
+    name = payloads.ENCODE_EVENTS[payloads.TYPES[job.status]]
+    return Subscription(
+        id=uuid.uuid5(uuid.NAMESPACE_URL, f"vidkiln-callback:{job.id}"),
+        account_id=uuid.UUID(job.account_id),
+        url=job.callback_url,
+        events=[name],
+        dialect="encode",
+        secret_sealed="",
+        job_id=uuid.UUID(job.id),
+        created_at=now,
+    )

@@ -40,7 +40,7 @@ def _uuid(value: str) -> uuid.UUID:
 async def owned(session: AsyncSession, principal: Principal, webhook_id: str) -> Subscription:
     """The caller's subscription; another account's is not found, like a missing one."""
     found = await session.get(Subscription, _uuid(webhook_id))
-    if found is None or found.account_id != principal.account_id:
+    if found is None or found.account_id != principal.account_id or found.job_id is not None:
         raise _not_found()
     return found
 
@@ -80,7 +80,10 @@ def _context(webhook_id: uuid.UUID) -> str:
     return f"webhook-secret:{webhook_id}"
 
 
-def secret_of(deps: Deps, webhook: Subscription) -> str:
+def secret_of(deps: Deps, webhook: Subscription) -> str | None:
+    """The signing secret; None for a one-off callback, which is unsigned (no secret exists)."""
+    if not webhook.secret_sealed:
+        return None
     return deps.box.open(webhook.secret_sealed, context=_context(webhook.id)).decode()
 
 
@@ -99,7 +102,9 @@ async def create_webhook(
     webhook_id = uuid.uuid4()
     async with deps.sessions.begin() as session:
         count = await session.exec(
-            select(func.count()).select_from(Subscription).where(Subscription.account_id == principal.account_id)
+            select(func.count())
+            .select_from(Subscription)
+            .where(Subscription.account_id == principal.account_id, col(Subscription.job_id).is_(None))
         )
         if int(count.one()) >= deps.policy.max_subscriptions:
             raise FailedPrecondition(
@@ -123,7 +128,7 @@ async def list_webhooks(deps: Deps, *, principal: Principal) -> Sequence[Subscri
     async with deps.sessions() as session:
         found = await session.exec(
             select(Subscription)
-            .where(Subscription.account_id == principal.account_id)
+            .where(Subscription.account_id == principal.account_id, col(Subscription.job_id).is_(None))
             .order_by(col(Subscription.created_at), col(Subscription.id))
         )
         return found.all()
