@@ -17,7 +17,6 @@ from gateway.config import Settings
 from gateway.destinations import SEALER
 from gateway.jobview import JobView
 from services.common.auth_client import remote_key_lookup
-from services.common.blobstore import LocalBlobStore
 from services.common.credentials import CredentialResolver
 from services.common.events import connect_nats
 from services.common.identity import TokenSigner
@@ -66,7 +65,7 @@ async def run(
             clients=clients,
             resolver=resolver,
             tracer_provider=tracer_provider,
-            blobs=LocalBlobStore(settings.blob_dir),
+            blobs=settings.blob_store(),
             signer=UrlSigner(key),
             upload_signer=UrlSigner(key, purpose="upload-url", prefix="/uploads/"),
             file_signer=UrlSigner(key, purpose="file-url", prefix=files.SECURE_PREFIX),

@@ -25,7 +25,7 @@ from gateway.routes import (
     webhooks_api,
 )
 from gateway.tracing import tracing_middleware
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore
 from services.common.credentials import CredentialResolver
 from services.common.identity import TokenSigner
 from services.common.ratelimit import RateLimiter
@@ -42,7 +42,7 @@ def create_app(
     clients: Clients,
     resolver: CredentialResolver,
     tracer_provider: TracerProvider,
-    blobs: LocalBlobStore,
+    blobs: BlobStore,
     signer: UrlSigner,
     upload_signer: UrlSigner,
     file_signer: UrlSigner,

@@ -1,19 +1,25 @@
-"""Signed download links for job outputs, and serving them from the blob store (/cdn/*)."""
+"""Signed download links for job outputs, and serving them from the blob store (/cdn/*).
+
+A local blob store's files go out as aiohttp FileResponses (sendfile); any other store's blobs stream through
+the gateway (gateway/blobresponse.py), so the signed /cdn/ links stay the one public way to them.
+"""
 
 from __future__ import annotations
 
+import posixpath
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 from aiohttp import web
 
+from gateway.blobresponse import serve_stored
 from protos.jobs.v1 import jobs_pb2
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore, LocalBlobStore
 from services.common.errors import NotFound, PermissionDenied, R
 from services.common.signing import UrlSigner
 
 SIGNER = web.AppKey("url_signer", UrlSigner)
-BLOBS = web.AppKey("blobs", LocalBlobStore)
+BLOBS: web.AppKey[BlobStore] = web.AppKey("blobs")
 PUBLIC_URL = web.AppKey("public_url", str)
 
 
@@ -46,25 +52,33 @@ async def serve(request: web.Request) -> web.StreamResponse:
         raise PermissionDenied("The download link is not valid.", reason=R.FORBIDDEN)
     if expires <= datetime.now(UTC).timestamp():
         raise PermissionDenied("The download link has expired.", reason=R.FORBIDDEN)
-    return serve_blob(request, key, name=name)
+    return await serve_blob(request, key, name=name)
 
 
-def serve_blob(
-    request: web.Request, key: str, *, name: str = "", content_type: str | None = None, inline: bool = False
+async def serve_blob(
+    request: web.Request,
+    key: str,
+    *,
+    name: str = "",
+    content_type: str | None = None,
+    inline: bool = False,
 ) -> web.StreamResponse:
-    """A blob as a file response: Range, HEAD, ETag and Last-Modified come with aiohttp's FileResponse."""
+    """A blob with Range, HEAD, ETag and Last-Modified: aiohttp's FileResponse for a local store, else streamed
+    from the store (not yet sent: callers may still add headers)."""
+    blobs = request.app[BLOBS]
+    headers = {"Cache-Control": "private, max-age=3600"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    headers["Content-Disposition"] = _disposition(name or posixpath.basename(key), inline)
+    if not isinstance(blobs, LocalBlobStore):
+        return await serve_stored(request, blobs, key, headers)
     try:
-        path = request.app[BLOBS].path_of(key)
+        path = blobs.path_of(key)
     except ValueError as exc:
         raise NotFound("No such file.", reason=R.FILE_NOT_FOUND) from exc
     if not path.is_file():
         raise NotFound("No such file.", reason=R.FILE_NOT_FOUND)
-    headers = {"Cache-Control": "private, max-age=3600"}
-    if content_type:
-        headers["Content-Type"] = content_type
-    response = web.FileResponse(path, headers=headers)
-    response.headers["Content-Disposition"] = _disposition(name or path.name, inline)
-    return response
+    return web.FileResponse(path, headers=headers)
 
 
 def _disposition(name: str, inline: bool) -> str:

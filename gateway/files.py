@@ -27,7 +27,7 @@ from gateway.downloads import BLOBS, public_base, serve_blob
 from gateway.uploads import MAX_UPLOAD
 from gateway.views import iso
 from protos.ingest.v1 import files_pb2
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore, LocalBlobStore
 from services.common.errors import FieldViolation, InvalidArgument, PermissionDenied, R
 from services.common.signing import UrlSigner
 
@@ -39,6 +39,9 @@ STAGING_PREFIX = "files/incoming/"
 CHUNK = 1 << 20
 _FLUSH_EVERY = 64 << 20
 _SEAL_TTL = timedelta(minutes=10)
+# The slowest a bucket is assumed to copy: in one, ingest's move of an upload to its content address is a
+# server-side copy, whose time grows with the size (a local rename takes none).
+_COPY_BYTES_PER_SECOND = 50 << 20
 
 
 TYPES = {
@@ -87,15 +90,13 @@ class _Sink:
     def flush(self) -> None:
         os.fdatasync(self.file.fileno())  # only the descriptor: the loop may be writing meanwhile
 
-    def finish(self, blobs: LocalBlobStore, key: str) -> str:
+    def finish(self, blobs: BlobStore, key: str) -> str:
         """Closes the file and stages it under `key` (synced unless its content is stored already)."""
         self.file.flush()
         if blobs.stat(content_key(self.digest.hexdigest())) is None:
             os.fsync(self.file.fileno())
         self.file.close()
-        final = blobs.path_of(key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self.path, final)
+        blobs.commit(self.path, key, durable=False)  # synced above when it has to be
         return self.digest.hexdigest()
 
     def discard(self) -> None:
@@ -107,7 +108,7 @@ def too_large(limit: int) -> InvalidArgument:
     return InvalidArgument(f"The file is larger than {limit} bytes.", reason=R.FILE_TOO_LARGE)
 
 
-async def stage(blobs: LocalBlobStore, part: BodyPartReader, limit: int, field: str) -> Staged:
+async def stage(blobs: BlobStore, part: BodyPartReader, limit: int, field: str) -> Staged:
     """Streams one multipart part into the blob store's staging area: its key, size and digest.
 
     Each chunk (what the connection has buffered, a few hundred kilobytes) is hashed and copied to
@@ -215,9 +216,9 @@ def inline_safe(content_type: str) -> bool:
     return content_type.split("/", 1)[0] in ("video", "audio", "image") and content_type != "image/svg+xml"
 
 
-def serve_file(request: web.Request, file: files_pb2.File, *, inline: bool) -> web.StreamResponse:
+async def serve_file(request: web.Request, file: files_pb2.File, *, inline: bool) -> web.StreamResponse:
     """The content (Range, ETag, If-None-Match), inline only when its type is safe to render."""
-    response = serve_blob(
+    response = await serve_blob(
         request,
         file.blob_key,
         name=file.filename,
@@ -319,10 +320,11 @@ async def register(request: web.Request, file_field: str, max_files: int) -> lis
                 description=form.fields.get("description", ""),
             )
         )
+    options = call_options(request)
+    if not isinstance(request.app[BLOBS], LocalBlobStore):
+        options["timeout"] += sum(s.size for s, _, _ in form.staged) / _COPY_BYTES_PER_SECOND
     try:
-        answer = await request.app[CLIENTS].files.RegisterFiles(
-            files_pb2.RegisterFilesRequest(files=news), **call_options(request)
-        )
+        answer = await request.app[CLIENTS].files.RegisterFiles(files_pb2.RegisterFilesRequest(files=news), **options)
     except BaseException:
         await unstage(request, [s for s, _, _ in form.staged])
         raise

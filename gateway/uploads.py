@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from gateway.downloads import BLOBS, public_base
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore
 from services.common.errors import InvalidArgument, R
 from services.common.identity import TokenSigner
 from services.common.signing import UrlSigner
@@ -43,13 +43,14 @@ def upload_target(request: web.Request, job_id: str, account_id: uuid.UUID) -> d
 
 async def receive(request: web.Request, key: str) -> tuple[int, str]:
     """Streams the request body into the blob store under `key`: (size, MD5 hex)."""
-    blobs: LocalBlobStore = request.app[BLOBS]
+    blobs: BlobStore = request.app[BLOBS]
     limit = request.app[MAX_UPLOAD]
     if (request.content_length or 0) > limit:  # refused before a byte is read
         raise InvalidArgument(f"The upload is larger than {limit} bytes.", reason=R.FILE_TOO_LARGE)
     digest = hashlib.md5(usedforsecurity=False)
     size = 0
-    with blobs.writer(key) as scratch:
+    scratch = blobs.scratch_path(key)
+    try:
         handle = await asyncio.to_thread(open, scratch, "wb")
         try:
             async for chunk in request.content.iter_chunked(CHUNK):
@@ -62,4 +63,7 @@ async def receive(request: web.Request, key: str) -> tuple[int, str]:
             await asyncio.to_thread(handle.close)
         if size == 0:
             raise InvalidArgument("The upload is empty.", reason=R.BODY_INVALID)
+        await asyncio.to_thread(blobs.commit, scratch, key)  # a sync, or an upload to S3: off the event loop
+    finally:
+        scratch.unlink(missing_ok=True)
     return size, digest.hexdigest()

@@ -160,7 +160,7 @@ async def secure(request: web.Request) -> web.StreamResponse:
         )
     else:
         found = await clients.files.GetFile(files_pb2.GetFileRequest(file_id=file_id), **options)
-    return serve_file(request, found, inline=request.query.get("inline", "false").lower() == "true")
+    return await serve_file(request, found, inline=request.query.get("inline", "false").lower() == "true")
 
 
 @routes.get("/api/v1/files/{file_id}")
@@ -228,7 +228,7 @@ async def _accessed(request: web.Request, kind: files_pb2.AccessKind.ValueType) 
 async def download(request: web.Request) -> web.StreamResponse:
     """The bytes (Range, ETag, If-None-Match), as an attachment with the original name or `inline=true`."""
     inline = choice(request, "inline", ("true", "false"), "false") == "true"
-    return serve_file(request, await _accessed(request, files_pb2.ACCESS_KIND_DOWNLOAD), inline=inline)
+    return await serve_file(request, await _accessed(request, files_pb2.ACCESS_KIND_DOWNLOAD), inline=inline)
 
 
 @routes.get("/api/v1/files/{file_id}/stream")
@@ -236,7 +236,7 @@ async def download(request: web.Request) -> web.StreamResponse:
 async def stream(request: web.Request) -> web.StreamResponse:
     """Inline with Range for players; `quality` picks a rendition when there is one (today: the original)."""
     choice(request, "quality", QUALITIES, "auto")
-    response = serve_file(request, await _accessed(request, files_pb2.ACCESS_KIND_STREAM), inline=True)
+    response = await serve_file(request, await _accessed(request, files_pb2.ACCESS_KIND_STREAM), inline=True)
     response.headers["X-Rendition"] = "original"
     return response
 
@@ -249,7 +249,9 @@ async def thumbnail(request: web.Request) -> web.StreamResponse:
     found = await request.app[CLIENTS].files.GetThumbnail(
         files_pb2.GetThumbnailRequest(file_id=request.match_info["file_id"], size=size), **call_options(request)
     )
-    return serve_blob(request, found.blob_key, name=f"thumbnail-{size}.jpg", content_type="image/jpeg", inline=True)
+    return await serve_blob(
+        request, found.blob_key, name=f"thumbnail-{size}.jpg", content_type="image/jpeg", inline=True
+    )
 
 
 @routes.get("/api/v1/files/{file_id}/analytics")

@@ -175,7 +175,7 @@ async def video_thumbnail(request: web.Request) -> web.StreamResponse:
     poster = next((t for t in job.thumbnails if t.filename == f"poster-{size}.jpg"), None)
     if poster is None:
         raise FailedPrecondition("The video has no thumbnail yet.", reason=R.OUTPUT_NOT_AVAILABLE)
-    return serve_blob(request, poster.key, content_type="image/jpeg", inline=True)
+    return await serve_blob(request, poster.key, content_type="image/jpeg", inline=True)
 
 
 @routes.get("/api/v1/videos/{job_id}/download")
@@ -185,4 +185,6 @@ async def video_download(request: web.Request) -> web.StreamResponse:
     job = await read_job(request, request.match_info["job_id"])
     if job.status != jobs_pb2.JOB_STATUS_SUCCEEDED or not job.output.key:
         raise FailedPrecondition("The video is not ready.", reason=R.OUTPUT_NOT_AVAILABLE)
-    return serve_blob(request, job.output.key, name=job.output_filename, content_type=job.output.content_type or None)
+    return await serve_blob(
+        request, job.output.key, name=job.output_filename, content_type=job.output.content_type or None
+    )

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import posixpath
 import secrets
-import shutil
 import uuid
 from datetime import UTC, datetime
 
@@ -19,9 +19,9 @@ from gateway.clients import CLIENTS
 from gateway.downloads import BLOBS
 from gateway.jobview import remember
 from gateway.schemas import StreamFinalizeRequest, read_json
-from gateway.uploads import CHUNK, TOKENS, UPLOAD_SIGNER, part_key, receive, source_key
+from gateway.uploads import TOKENS, UPLOAD_SIGNER, part_key, receive, source_key
 from protos.jobs.v1 import jobs_pb2
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied, R
 from services.common.identity import Principal, bearer_metadata
 
@@ -76,7 +76,7 @@ async def _check_created(request: web.Request, job_id: str, metadata: tuple[tupl
 async def stream_init(request: web.Request) -> web.Response:
     job_id = request.match_info["job_id"]
     await _check_created(request, job_id, request[CALLER].metadata)
-    await asyncio.to_thread(request.app[BLOBS].delete, f"uploads/{job_id}/parts")  # a restart
+    await asyncio.to_thread(request.app[BLOBS].delete, _parts(job_id))  # a restart
     return web.json_response({"ok": True, "uploadId": secrets.token_hex(12), "inputKey": source_key(job_id)})
 
 
@@ -95,24 +95,33 @@ async def stream_chunk(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "index": int(raw), "size": size, "ETag": md5})
 
 
-def _assemble(blobs: LocalBlobStore, job_id: str, numbers: list[int]) -> int:
-    """Joins the parts in order into the source (streamed, file to file); the parts go away."""
+def _assemble(blobs: BlobStore, job_id: str, numbers: list[int]) -> int:
+    """Joins the parts in order into the source (streamed, a chunk at a time); the parts go away."""
     size = 0
     with blobs.writer(source_key(job_id)) as scratch, open(scratch, "wb") as out:
         for number in numbers:
-            with open(blobs.path_of(part_key(job_id, number)), "rb") as part:
-                shutil.copyfileobj(part, out, CHUNK)
-                size += part.tell()
-    blobs.delete(f"uploads/{job_id}/parts")
+            for chunk in blobs.read_chunks(part_key(job_id, number)):
+                out.write(chunk)
+                size += len(chunk)
+    blobs.delete(_parts(job_id))
     return size
 
 
-def _md5(blobs: LocalBlobStore, key: str) -> str:
+def _md5(blobs: BlobStore, key: str) -> str:
     digest = hashlib.md5(usedforsecurity=False)
-    with open(blobs.path_of(key), "rb") as part:
-        for block in iter(lambda: part.read(CHUNK), b""):
-            digest.update(block)
+    for chunk in blobs.read_chunks(key):
+        digest.update(chunk)
     return digest.hexdigest()
+
+
+def _parts(job_id: str) -> str:
+    return f"uploads/{job_id}/parts"
+
+
+def _present(blobs: BlobStore, job_id: str) -> list[int]:
+    """The numbers of the chunks uploaded so far, in order."""
+    names = (posixpath.basename(info.key) for info in blobs.listing(_parts(job_id)))
+    return sorted(int(name) for name in names if name.isdigit())
 
 
 @routes.post("/jobs/{job_id}/stream/finalize")
@@ -123,8 +132,7 @@ async def stream_finalize(request: web.Request) -> web.Response:
     caller = request[CALLER]
     await _check_created(request, job_id, caller.metadata)
     blobs = request.app[BLOBS]
-    parts_dir = blobs.path_of(f"uploads/{job_id}/parts")
-    present = sorted(int(p.name) for p in parts_dir.glob("[0-9]*")) if parts_dir.is_dir() else []
+    present = await asyncio.to_thread(_present, blobs, job_id)
     if body.parts is not None:
         wanted = [p.PartNumber for p in sorted(body.parts, key=lambda p: p.PartNumber)]
         missing = [n for n in wanted if n not in present]
@@ -150,5 +158,5 @@ async def stream_finalize(request: web.Request) -> web.Response:
 async def stream_abort(request: web.Request) -> web.Response:
     job_id = request.match_info["job_id"]
     await _check_created(request, job_id, request[CALLER].metadata)
-    await asyncio.to_thread(request.app[BLOBS].delete, f"uploads/{job_id}/parts")
+    await asyncio.to_thread(request.app[BLOBS].delete, _parts(job_id))
     return web.json_response({"ok": True})

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.common.netguard import AddressPolicy
+from services.common.blobstore import BlobStore, LocalBlobStore
+from services.common.netguard import TRUSTED, AddressPolicy
 
 if TYPE_CHECKING:
     from services.common.destinations import Opener
@@ -50,6 +51,45 @@ class BaseServiceSettings(BaseSettings):
     google_token_uri: str = Field("https://oauth2.googleapis.com/token", description="Google OAuth token endpoint.")
     google_client_id: str | None = Field(None, description="OAuth client that may refresh customers' Drive tokens.")
     google_client_secret: str | None = Field(None, description="Its secret.")
+
+    blob_s3_bucket: str | None = Field(
+        None,
+        description="The platform's own S3 bucket for uploads and outputs; unset: the local directory data_dir/blobs.",
+    )
+    blob_s3_prefix: str = Field("", description="Key prefix of every blob in that bucket (e.g. vidkiln/).")
+    blob_s3_endpoint: str | None = Field(
+        None,
+        description="S3-compatible endpoint URL (MinIO, Ceph, ...); unset: AWS. Trusted: private addresses are fine.",
+    )
+    blob_s3_region: str = Field("us-east-1", description="The bucket's region.")
+    blob_s3_access_key_id: str | None = Field(
+        None, description="Access key id for the bucket; with the secret unset too, boto3's default credential chain."
+    )
+    blob_s3_secret_access_key: SecretStr | None = Field(None, description="Its secret access key.")
+    blob_s3_force_path_style: bool = Field(
+        False, description="Path-style requests (endpoint/bucket/key), as most S3-compatible stores need."
+    )
+
+    def blob_store(self) -> BlobStore:
+        """The platform's blob store: the S3 bucket when one is configured (checked now: it exists and takes the
+        credentials), else the local directory."""
+        if not self.blob_s3_bucket:
+            return LocalBlobStore(self.blob_dir)
+        from services.common.s3blobs import S3BlobStore  # boto3: only where used
+        from services.common.s3store import S3Config, S3Store
+
+        secret = self.blob_s3_secret_access_key
+        config = S3Config(
+            bucket=self.blob_s3_bucket,
+            region=self.blob_s3_region,
+            endpoint=self.blob_s3_endpoint or None,
+            access_key_id=self.blob_s3_access_key_id or None,
+            secret_access_key=secret.get_secret_value() if secret is not None else None,
+            force_path_style=self.blob_s3_force_path_style,
+        )
+        store = S3Store(config, policy=TRUSTED, credential_chain=True)
+        store.check_writable()
+        return S3BlobStore(store, scratch=self.blob_dir / ".partial", prefix=self.blob_s3_prefix)
 
     def destination_opener(self) -> Opener:
         """Opens customer destinations: the platform key, the address policy, the Drive settings."""

@@ -1,52 +1,42 @@
-"""Customer S3 buckets (AWS or any S3-compatible endpoint): checked at submit, read as sources, written as outputs.
+"""S3 buckets (AWS or any S3-compatible endpoint): customers' (checked at submit, read as sources, written as
+outputs) and, under services/common/s3blobs.py, the platform's own blob store.
 
 Synchronous around one boto3 client; callers run it in a worker thread (asyncio.to_thread). A customer-supplied
-endpoint passes the same address guard as any outbound URL (`check_endpoint`), and every botocore failure leaves
-as a DomainError (`storage_error`): refused credentials and missing buckets or objects are the caller's to fix,
-an unreachable or failing endpoint is a transient SourceError. Neither the secret key nor the access key id ever
-appears in a message.
+endpoint passes the same address guard as any outbound URL (`check_endpoint`); the operator's passes TRUSTED.
+Every botocore failure leaves as a DomainError (`storage_error`, services/common/s3errors.py): refused credentials
+and missing buckets or objects are the caller's to fix, an unreachable or failing endpoint is a transient
+SourceError. Neither the secret key nor the access key id ever appears in a message.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
-from boto3.exceptions import Boto3Error
 from boto3.s3.transfer import TransferConfig
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    HTTPClientError,
-    IncompleteReadError,
-    ParamValidationError,
-)
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.exceptions import ClientError
 
-from services.common.errors import DomainError, InvalidArgument, R
+from services.common.errors import InvalidArgument, R
 from services.common.http_source import SourceError
 from services.common.netguard import AddressPolicy, GuardError, check_url
+from services.common.s3errors import SAFE_CODE, code_and_status, mapped
 
 logger = logging.getLogger(__name__)
 
 MiB = 1 << 20
+GiB = 1 << 30
 _CHUNK = MiB
+_DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
 _RETRIES = 3
-_DENIED = frozenset({"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled", "403"})
-_MISSING = frozenset({"NoSuchBucket", "NoSuchKey", "NotFound", "404"})
-# S3 error codes are identifiers; anything else a server sends in their place is not repeated to the user.
-_SAFE_CODE = re.compile(r"[A-Za-z0-9.]{1,64}")
 
 
 @dataclass(frozen=True)
@@ -90,83 +80,6 @@ def check_endpoint(cfg: S3Config, policy: AddressPolicy) -> None:
         policy.check_ip(str(sockaddr[0]))
 
 
-def _code_and_status(exc: ClientError) -> tuple[str, int]:
-    error = exc.response.get("Error", {})
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    code = str(error.get("Code") or status)
-    return (code if _SAFE_CODE.fullmatch(code) else str(status)), status
-
-
-def _where(bucket: str, key: str | None) -> str:
-    return f"the object {key!r} in the S3 bucket {bucket!r}" if key is not None else f"the S3 bucket {bucket!r}"
-
-
-def _client_error(exc: ClientError, bucket: str, key: str | None) -> DomainError:
-    code, status = _code_and_status(exc)
-    answer = f"HTTP {status}" if code == str(status) else f"{code}, HTTP {status}"
-    if code in _DENIED or status == 403:
-        on_object = f" for the object {key!r}" if key is not None else ""
-        return InvalidArgument(
-            f"The S3 bucket {bucket!r} refused the credentials{on_object} ({answer}).",
-            reason=R.STORAGE_ACCESS_DENIED,
-        )
-    missing = code in _MISSING or status == 404
-    if code == "NoSuchBucket" or (missing and key is None):
-        return InvalidArgument(f"The S3 bucket {bucket!r} does not exist.", reason=R.STORAGE_NOT_FOUND)
-    if missing:
-        return InvalidArgument(f"The S3 bucket {bucket!r} has no object {key!r}.", reason=R.STORAGE_NOT_FOUND)
-    transient = status >= 500 or status in (408, 425, 429) or code in ("SlowDown", "RequestTimeout")
-    return SourceError(
-        f"The S3 endpoint failed the request for {_where(bucket, key)} ({answer}).",
-        reason=R.SOURCE_UNREACHABLE,
-        transient=transient,
-    )
-
-
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """exc, and what boto3's own wrappers (S3UploadFailedError around a ClientError) were raised from or during."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = (current.__cause__ or current.__context__) if isinstance(current, Boto3Error) else None
-
-
-def storage_error(exc: BaseException, bucket: str, key: str | None = None) -> DomainError | None:
-    """The DomainError for a boto3/botocore failure about bucket (and key); None if exc is none of theirs."""
-    for cause in _causes(exc):
-        if isinstance(cause, DomainError):
-            return cause
-        if isinstance(cause, ClientError):
-            return _client_error(cause, bucket, key)
-        if isinstance(cause, BotoConnectionError | HTTPClientError | IncompleteReadError):
-            return SourceError(
-                f"The S3 endpoint could not be reached for {_where(bucket, key)} ({cause.__class__.__name__}).",
-                reason=R.SOURCE_UNREACHABLE,
-                transient=True,
-            )
-        if isinstance(cause, ParamValidationError):
-            return InvalidArgument(f"The S3 bucket name {bucket!r} or the key {key!r} is not valid.")
-        if isinstance(cause, BotoCoreError):
-            return SourceError(
-                f"The S3 request for {_where(bucket, key)} failed ({cause.__class__.__name__}).",
-                reason=R.SOURCE_UNREACHABLE,
-            )
-    return None
-
-
-@contextmanager
-def _mapped(bucket: str, key: str | None = None) -> Iterator[None]:
-    try:
-        yield
-    except Exception as exc:
-        mapped = storage_error(exc, bucket, key)
-        if mapped is None or mapped is exc:
-            raise
-        raise mapped from exc
-
-
 def _info(key: str, meta: dict[str, Any]) -> ObjectInfo:
     """ObjectInfo from a HeadObject/GetObject answer or a listing entry."""
     size = meta.get("ContentLength", meta.get("Size"))
@@ -208,8 +121,7 @@ def _guarded(progress: Callable[[int], None]) -> Callable[[int], None]:
     return report
 
 
-def _client_config(cfg: S3Config, connect_timeout: float, read_timeout: float) -> Config:
-    signed = cfg.access_key_id is not None
+def _client_config(cfg: S3Config, connect_timeout: float, read_timeout: float, *, signed: bool) -> Config:
     return Config(
         region_name=cfg.region,
         signature_version="s3v4" if signed else UNSIGNED,
@@ -239,24 +151,41 @@ class S3Store:
         read_timeout: float = 30,
         multipart_threshold: int = 8 * MiB,
         part_size: int = 8 * MiB,
+        copy_threshold: int = 5 * GiB,
+        copy_part_size: int = 512 * MiB,
+        credential_chain: bool = False,
     ) -> None:
+        """credential_chain: without keys in cfg, requests are signed with boto3's default credential chain
+        (environment, profile, instance role) rather than sent unsigned. Only for the platform's own bucket."""
         if (cfg.access_key_id is None) != (cfg.secret_access_key is None):
             raise InvalidArgument("The S3 access key id and secret access key go together: give both or neither.")
         check_endpoint(cfg, policy)
         self.cfg = cfg
         # A session of its own: a customer's store never falls back to vidkiln's own AWS credentials.
         # Empty keys for unsigned requests are still explicit, so no credential chain is consulted either.
+        chain = credential_chain and cfg.access_key_id is None
+        keys = (
+            {}
+            if chain
+            else {"aws_access_key_id": cfg.access_key_id or "", "aws_secret_access_key": cfg.secret_access_key or ""}
+        )
         self._client: Any = boto3.session.Session().client(
             "s3",
             endpoint_url=cfg.endpoint,
-            aws_access_key_id=cfg.access_key_id or "",
-            aws_secret_access_key=cfg.secret_access_key or "",
-            config=_client_config(cfg, connect_timeout, read_timeout),
+            config=_client_config(cfg, connect_timeout, read_timeout, signed=chain or cfg.access_key_id is not None),
+            **keys,
         )
         self._transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
             multipart_chunksize=part_size,
             max_concurrency=4,
+            preferred_transfer_client="classic",
+        )
+        # Copies run on the server: one CopyObject up to its 5 GiB limit, above it few large parts (each a request).
+        self._copy_transfer = TransferConfig(
+            multipart_threshold=copy_threshold,
+            multipart_chunksize=copy_part_size,
+            max_concurrency=8,
             preferred_transfer_client="classic",
         )
 
@@ -265,13 +194,13 @@ class S3Store:
         return self.cfg.bucket
 
     def head(self, key: str) -> ObjectInfo:
-        with _mapped(self.bucket, key):
+        with mapped(self.bucket, key):
             return _info(key, self._client.head_object(Bucket=self.bucket, Key=key))
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object under prefix, page after page; "directory" placeholder keys (ending in /) are skipped."""
         paginator = self._client.get_paginator("list_objects_v2")
-        with _mapped(self.bucket):
+        with mapped(self.bucket):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for entry in page.get("Contents", ()):
                     if not entry["Key"].endswith("/"):
@@ -282,7 +211,7 @@ class S3Store:
         if key is not None:
             self.head(key)
             return
-        with _mapped(self.bucket):
+        with mapped(self.bucket):
             page = self._client.list_objects_v2(Bucket=self.bucket, Prefix=prefix or "")
         if not any(not entry["Key"].endswith("/") for entry in page.get("Contents", ())):
             raise InvalidArgument(
@@ -292,13 +221,13 @@ class S3Store:
 
     def check_writable(self) -> None:
         """The bucket exists and takes the credentials (HeadBucket: no side effect, nothing written)."""
-        with _mapped(self.bucket):
+        with mapped(self.bucket):
             self._client.head_bucket(Bucket=self.bucket)
 
     def download(self, key: str, dest: Path, *, max_bytes: int) -> ObjectInfo:
         """Streams the object to dest chunk by chunk; on any failure nothing is left at dest."""
         part = dest.with_name(dest.name + ".part")
-        with _mapped(self.bucket, key):
+        with mapped(self.bucket, key):
             resp = self._client.get_object(Bucket=self.bucket, Key=key)
             try:
                 written = _stream(resp, key, part, max_bytes)
@@ -314,11 +243,11 @@ class S3Store:
         """Up to length bytes from start: fewer at the end of the object, none past it."""
         if start < 0 or length <= 0:
             raise ValueError("read_range needs start >= 0 and length > 0.")
-        with _mapped(self.bucket, key):
+        with mapped(self.bucket, key):
             try:
                 resp = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}")
             except ClientError as exc:
-                if _code_and_status(exc)[1] == 416:  # InvalidRange: start lies past the end
+                if code_and_status(exc)[1] == 416:  # InvalidRange: start lies past the end
                     return b""
                 raise
             body = resp["Body"]
@@ -328,6 +257,36 @@ class S3Store:
                 body.close()
         return data
 
+    def stream(self, key: str, start: int = 0, length: int | None = None) -> Generator[bytes, None, None]:
+        """The object's bytes from start (length of them, else to the end) in chunks of a MiB, over one GET.
+
+        Lazy: the GET goes out when the first chunk is asked for; closing the iterator closes the connection.
+        An empty object streams nothing (only a ranged GET of it would be refused)."""
+        if start < 0 or (length is not None and length <= 0):
+            raise ValueError("stream needs start >= 0 and length > 0.")
+        ranged = (
+            {}
+            if start == 0 and length is None
+            else {"Range": f"bytes={start}-{'' if length is None else start + length - 1}"}
+        )
+        left = length
+        with mapped(self.bucket, key):
+            body = self._client.get_object(Bucket=self.bucket, Key=key, **ranged)["Body"]
+            try:
+                for chunk in body.iter_chunks(_CHUNK):
+                    if left is not None:  # never more than length, even from a server ignoring Range
+                        chunk, left = chunk[:left], left - len(chunk)
+                    yield chunk
+                    if left is not None and left <= 0:
+                        return
+            finally:
+                body.close()
+
+    def copy(self, source: str, target: str) -> None:
+        """A server-side copy in the bucket: boto3's managed copy, multipart (so past 5 GiB) above copy_threshold."""
+        with mapped(self.bucket, source):
+            self._client.copy({"Bucket": self.bucket, "Key": source}, self.bucket, target, Config=self._copy_transfer)
+
     def upload(
         self, path: Path, key: str, content_type: str, *, progress: Callable[[int], None] | None = None
     ) -> ObjectInfo:
@@ -336,7 +295,7 @@ class S3Store:
         progress, if given, is called from the transfer threads with each number of bytes sent; its failures
         are logged and otherwise ignored (s3transfer would leave a part's file open if it raised).
         """
-        with _mapped(self.bucket, key):
+        with mapped(self.bucket, key):
             self._client.upload_file(
                 str(path),
                 self.bucket,
@@ -349,5 +308,20 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         """Removes the object; a key that is already gone is not an error (S3 semantics)."""
-        with _mapped(self.bucket, key):
+        with mapped(self.bucket, key):
             self._client.delete_object(Bucket=self.bucket, Key=key)
+
+    def delete_keys(self, keys: Sequence[str]) -> None:
+        """Removes the objects, a thousand per request (DeleteObjects); keys already gone are not an error."""
+        for first in range(0, len(keys), _DELETE_BATCH):
+            batch = [{"Key": key} for key in keys[first : first + _DELETE_BATCH]]
+            with mapped(self.bucket):
+                answer = self._client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            failed = answer.get("Errors") or []
+            if failed:
+                code = str(failed[0].get("Code", ""))
+                raise SourceError(
+                    f"The S3 bucket {self.bucket!r} did not delete {len(failed)} of {len(batch)} objects "
+                    f"({code if SAFE_CODE.fullmatch(code) else 'no code'}).",
+                    reason=R.SOURCE_UNREACHABLE,
+                )

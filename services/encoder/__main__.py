@@ -10,7 +10,6 @@ from contextlib import AsyncExitStack
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.common.auth_client import open_resolver
-from services.common.blobstore import LocalBlobStore
 from services.common.cancel import CancelSignals
 from services.common.events import Publisher, connect_nats, ensure_streams, run_pull_consumer
 from services.common.http_source import client_timeout
@@ -47,7 +46,7 @@ async def run(
         deps = Deps(
             publisher=Publisher(js, tracer),
             http=http,
-            blobs=LocalBlobStore(settings.blob_dir),
+            blobs=settings.blob_store(),
             scratch=settings.scratch,
             worker_id=settings.worker_id,
             max_source_bytes=settings.max_source_bytes,

@@ -8,6 +8,7 @@ import logging
 import posixpath
 import shutil
 import uuid
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from protos.common.v1 import errors_pb2, media_pb2, storage_pb2
 from protos.encoder.v1 import events_pb2
 from protos.jobs.v1 import events_pb2 as job_events
 from services.common import destinations, http_source, subjects
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore, open_local
 from services.common.cancel import CancelSignals
 from services.common.destinations import Opener
 from services.common.errors import DomainError, PermanentError, R
@@ -53,7 +54,7 @@ class Running:
 class Deps:
     publisher: Publish
     http: aiohttp.ClientSession
-    blobs: LocalBlobStore
+    blobs: BlobStore
     scratch: Path
     worker_id: str
     max_source_bytes: int
@@ -168,13 +169,15 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
     keys = {size: thumbnail_key(task.output_key, size) for size in SIZES}
     scratches = {key: deps.blobs.scratch_path(key) for key in (task.output_key, *keys.values())}
     events = _Events(deps, job_id, attempt)
+    held = AsyncExitStack()  # the local copy of an uploaded source (S3 blob store), until the encode is done
     try:
         for key in scratches:
             deps.blobs.discard_partials(key)  # an earlier, interrupted attempt's leftovers
         if task.source.WhichOneof("kind") == "blob_key":
-            source = deps.blobs.path_of(task.source.blob_key)  # an upload: already in the blob store
-            if not source.is_file():
-                raise PermanentError("The uploaded source is gone.", reason=R.FILE_NOT_FOUND)
+            try:  # an upload: already in the blob store
+                source = await held.enter_async_context(open_local(deps.blobs, task.source.blob_key))
+            except (FileNotFoundError, ValueError) as exc:
+                raise PermanentError("The uploaded source is gone.", reason=R.FILE_NOT_FOUND) from exc
         else:
             source = workdir / "source"
             with deps.tracer.start_as_current_span("download source"):
@@ -199,6 +202,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
             span.set_attribute("vidkiln.codec", task.options.codec)
             span.set_attribute("vidkiln.resolution", task.options.resolution)
             outcome = await _run(deps, job_id, job, events)
+        await held.aclose()
         keys = {size: key for size, key in keys.items() if size in outcome.thumbnails}
         for key in (task.output_key, *keys.values()):
             await asyncio.to_thread(deps.blobs.commit, scratches[key], key)
@@ -214,6 +218,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
             return  # the job is already canceled; the task is done
         raise  # shutting down: the task goes back to the queue for another worker
     finally:
+        await held.aclose()
         await events.close()
         for scratch in scratches.values():
             scratch.unlink(missing_ok=True)
@@ -281,18 +286,19 @@ async def _deliver(deps: Deps, task: job_events.EncodeRequested, events: _Events
     if deps.opener is None:
         raise PermanentError("This worker cannot deliver to customer storage.", reason=R.OUTPUT_WRITE_FAILED)
     content_type = profiles.CONTAINERS[task.options.container][3]
-    path = deps.blobs.path_of(task.output_key)
     with deps.tracer.start_as_current_span("deliver output"):
-        try:
-            places = await asyncio.to_thread(
-                destinations.deliver, deps.opener, destination, path, task.output_filename, content_type
-            )
-        except http_source.SourceError as exc:
-            if exc.transient:
-                raise
-            raise PermanentError(exc.message, reason=exc.reason) from exc
-        except DomainError as exc:
-            raise PermanentError(exc.message, reason=exc.reason) from exc
+        # S3 blob store: a downloaded copy; a failure of the platform's own store is retried with the task.
+        async with open_local(deps.blobs, task.output_key) as path:
+            try:
+                places = await asyncio.to_thread(
+                    destinations.deliver, deps.opener, destination, path, task.output_filename, content_type
+                )
+            except http_source.SourceError as exc:
+                if exc.transient:
+                    raise
+                raise PermanentError(exc.message, reason=exc.reason) from exc
+            except DomainError as exc:
+                raise PermanentError(exc.message, reason=exc.reason) from exc
     events.log("INFO", "Output delivered", {"to": places})
 
 

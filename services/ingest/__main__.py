@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from opentelemetry.sdk.trace import TracerProvider
 
 from services.common.auth_client import open_resolver
-from services.common.blobstore import LocalBlobStore
 from services.common.db import open_database
 from services.common.http_source import client_timeout
 from services.common.lifecycle import run_until_signal
@@ -39,7 +38,7 @@ async def run(
         sessions = await stack.enter_async_context(
             open_database(settings.database_url_for("ingest"), IngestTable.metadata)
         )
-        blobs = LocalBlobStore(settings.blob_dir)
+        blobs = settings.blob_store()
         await asyncio.to_thread(storage.sweep, blobs, older_than=timedelta(hours=1), now=datetime.now(UTC))
         files = FileDeps(sessions=sessions, blobs=blobs, sealer=storage.seal_signer(settings.platform_key()))
         stack.callback(files.media_threads.shutdown, wait=False, cancel_futures=True)

@@ -11,7 +11,7 @@ import aiohttp
 
 from protos.common.v1 import media_pb2, storage_pb2
 from services.common import destinations, http_source
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore, open_local
 from services.common.destinations import Opener
 from services.common.errors import DomainError, InvalidArgument, NotFound, R
 from services.common.netguard import AddressPolicy, GuardError, check_url
@@ -28,7 +28,7 @@ _PROBE_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
 @dataclass(frozen=True)
 class Deps:
     http: aiohttp.ClientSession  # a guarded session: it refuses to connect where `policy` does not allow
-    blobs: LocalBlobStore
+    blobs: BlobStore
     policy: AddressPolicy
     max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES  # a declared size above it is refused at submit
     opener: Opener | None = None  # opens customer destinations (None: none can be checked)
@@ -97,18 +97,22 @@ async def check_destination(deps: Deps, destination: storage_pb2.Destination) ->
 
 async def _blob(deps: Deps, key: str, probe: bool) -> Inspection:
     try:
-        path = deps.blobs.path_of(key)
+        info = await asyncio.to_thread(deps.blobs.stat, key)
     except ValueError as exc:
         raise InvalidArgument("No such upload.", reason=R.FILE_NOT_FOUND) from exc
-    if not path.is_file():
+    if info is None:
         raise InvalidArgument("The upload has not arrived.", reason=R.FILE_NOT_FOUND)
-    inspection = Inspection(posixpath.basename(key), path.stat().st_size, "")
+    inspection = Inspection(posixpath.basename(key), info.size, "")
     if not probe:
         return inspection
     try:
-        return _with_probe(inspection, await asyncio.to_thread(probe_file, path))
-    except DomainError as exc:
-        return _with_error(inspection, exc.message)
+        async with open_local(deps.blobs, key) as path:  # S3: a downloaded copy, as PyAV reads files
+            try:
+                return _with_probe(inspection, await asyncio.to_thread(probe_file, path))
+            except DomainError as exc:
+                return _with_error(inspection, exc.message)
+    except FileNotFoundError as exc:  # deleted since the stat
+        raise InvalidArgument("The upload has not arrived.", reason=R.FILE_NOT_FOUND) from exc
 
 
 async def _url(deps: Deps, url: str, probe: bool) -> Inspection:

@@ -11,7 +11,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from protos.jobs.v1 import jobs_pb2
 from services.common import subjects
 from services.common.auth_client import open_resolver
-from services.common.blobstore import LocalBlobStore
 from services.common.cancel import CancelSignals
 from services.common.db import open_database
 from services.common.events import Publisher, connect_nats, ensure_streams, run_pull_consumer
@@ -47,7 +46,7 @@ async def run(
         stack.push_async_callback(channel.close)
         ingest = IngestClient(channel, timeout=settings.rpc_timeout)
         cancels = await CancelSignals.open(nc, js)
-        blobs = LocalBlobStore(settings.blob_dir)
+        blobs = settings.blob_store()
 
         async def delete_objects(keys: Sequence[str]) -> int:
             return await asyncio.to_thread(blobs.delete_many, keys)

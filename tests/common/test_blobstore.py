@@ -123,3 +123,26 @@ def _abandoned(store: LocalBlobStore, key: str) -> Path:
     )
     assert child.returncode == 1, child.stderr
     return Path(child.stdout)
+
+
+def test_the_rest_of_the_blob_store_interface(store: LocalBlobStore) -> None:
+    """What the S3 store does too (tests/common/test_s3blobs.py): local copies, ranges, moves, folders."""
+    data = bytes(range(256)) * 8192  # 2 MiB
+    with store.writer("files/incoming/a") as scratch:
+        scratch.write_bytes(data)
+    with store.local_file("files/incoming/a") as path:
+        assert path == store.path_of("files/incoming/a")  # the file itself: no copy
+    assert b"".join(store.read_chunks("files/incoming/a", 1000, (1 << 20) + 10)) == data[1000 : 1000 + (1 << 20) + 10]
+
+    store.move("files/incoming/a", "files/sha256/a")
+    assert store.stat("files/incoming/a") is None and store.path_of("files/sha256/a").read_bytes() == data
+    with pytest.raises(FileNotFoundError):
+        store.move("files/incoming/a", "files/sha256/b")
+    with pytest.raises(FileNotFoundError), store.local_file("files/incoming/a"):
+        pass
+
+    assert store.stat("files") is None  # a folder of keys is not a blob
+    assert [info.key for info in store.listing("files")] == ["files/sha256/a"]
+    assert list(store.listing("nothing")) == []
+    store.delete("files")
+    assert list(store.listing("files")) == [] and _partials(store) == []

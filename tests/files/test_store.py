@@ -38,6 +38,12 @@ async def deps(tmp_path: Path, database_url: str | None) -> AsyncIterator[FileDe
         made.media_threads.shutdown()
 
 
+def local(deps: FileDeps) -> LocalBlobStore:
+    """The test's blob store, a local directory whose files a test may look at."""
+    assert isinstance(deps.blobs, LocalBlobStore)
+    return deps.blobs
+
+
 def staged(deps: FileDeps, data: bytes) -> storage.Staged:
     """Bytes staged the way the gateway stages an upload."""
     key = f"{storage.STAGING_PREFIX}{uuid.uuid4().hex}"
@@ -89,10 +95,10 @@ async def test_content_is_stored_once_and_goes_with_its_last_reference(deps: Fil
     [first, second] = await store.register(deps, ALICE, [new(staged(deps, data)), new(staged(deps, data))])
     [theirs] = await store.register(deps, BOB, [new(staged(deps, data))])
     assert (first.deduplicated, second.deduplicated, theirs.deduplicated) == (False, True, False)
-    content = deps.blobs.path_of(storage.content_key(first.sha256))
+    content = local(deps).path_of(storage.content_key(first.sha256))
     assert content.read_bytes() == data
-    assert not (deps.blobs.root / "files" / "incoming").exists() or not any(
-        (deps.blobs.root / "files/incoming").iterdir()
+    assert not (local(deps).root / "files" / "incoming").exists() or not any(
+        (local(deps).root / "files/incoming").iterdir()
     )
     for principal, record, left in ((ALICE, first, 2), (BOB, theirs, 1)):
         _, gone = await store.delete(deps, principal, str(record.id))
@@ -108,7 +114,7 @@ async def test_content_lost_from_the_store_is_restored_by_the_next_upload_of_it(
     [first] = await store.register(deps, ALICE, [new(staged(deps, data))])
     deps.blobs.delete(storage.content_key(first.sha256))  # e.g. by a job deleting its source
     [again] = await store.register(deps, BOB, [new(staged(deps, data))])
-    assert deps.blobs.path_of(storage.content_key(again.sha256)).read_bytes() == data
+    assert local(deps).path_of(storage.content_key(again.sha256)).read_bytes() == data
     assert await references(deps, first.sha256) == 2
 
 
@@ -129,11 +135,11 @@ async def test_uploads_and_deletes_of_the_same_content_interleave_safely(deps: F
             store.register(deps, ALICE, [new(staged(deps, data))]),
             store.register(deps, BOB, [new(staged(deps, data))]),  # two first uploads at once, after a delete
         )
-        assert deps.blobs.path_of(storage.content_key(held.sha256)).read_bytes() == data
+        assert local(deps).path_of(storage.content_key(held.sha256)).read_bytes() == data
         assert await references(deps, held.sha256) == 2
         removed, _ = await store.cleanup(deps, BOB, created_before=None, file_type="other", dry_run=False, limit=10)
         assert len(removed) == 1 and await references(deps, held.sha256) == 1
-    assert not any(deps.blobs.root.joinpath("files", "trash").glob("*"))
+    assert not any(local(deps).root.joinpath("files", "trash").glob("*"))
 
 
 async def references(deps: FileDeps, sha256: str) -> int | None:

@@ -10,6 +10,7 @@ from google.protobuf import json_format
 
 from protos.common.v1 import media_pb2
 from services.common import posters
+from services.common.blobstore import open_local
 from services.common.clock import utcnow
 from services.common.errors import InvalidArgument, NotFound, R
 from services.common.identity import Principal
@@ -78,9 +79,12 @@ async def describe(deps: FileDeps, principal: Principal, file_id: str) -> Descri
         return Description(record, json_format.ParseDict(stored.media, media_pb2.MediaProbe()), "")
     if stored.media_error is not None:
         return Description(record, None, stored.media_error)
-    path = deps.blobs.path_of(stored.blob_key)
     loop = asyncio.get_running_loop()
-    probe, error = await loop.run_in_executor(deps.media_threads, media.probe, path, record.file_type)
+    try:
+        async with open_local(deps.blobs, stored.blob_key) as path:  # S3: a downloaded copy, as PyAV reads files
+            probe, error = await loop.run_in_executor(deps.media_threads, media.probe, path, record.file_type)
+    except FileNotFoundError as exc:  # deleted meanwhile
+        raise NotFound("No such file.", reason=R.FILE_NOT_FOUND) from exc
     if probe is None and not error:
         return Description(record, None, "")  # a type that is not probed: nothing to keep
     async with deps.sessions.begin() as session:
@@ -100,10 +104,10 @@ async def thumbnail(deps: FileDeps, principal: Principal, file_id: str, size: st
     key = storage.thumb_key(record.sha256, size)
     if await asyncio.to_thread(deps.blobs.stat, key) is not None:
         return key
-    source = deps.blobs.path_of(storage.content_key(record.sha256))
     loop = asyncio.get_running_loop()
     try:
-        jpeg = await loop.run_in_executor(deps.media_threads, media.thumbnail, source, record.file_type, size)
+        async with open_local(deps.blobs, storage.content_key(record.sha256)) as source:
+            jpeg = await loop.run_in_executor(deps.media_threads, media.thumbnail, source, record.file_type, size)
     except FileNotFoundError as exc:  # deleted meanwhile
         raise NotFound("No such file.", reason=R.FILE_NOT_FOUND) from exc
     await asyncio.to_thread(_write, deps, key, jpeg)

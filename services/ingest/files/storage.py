@@ -6,13 +6,12 @@ per digest), `files/thumbs/<digest>/<size>.jpg` (thumbnails made from it).
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.common.blobstore import LocalBlobStore
+from services.common.blobstore import BlobStore
 from services.common.errors import InvalidArgument, PermissionDenied, R
 from services.common.signing import UrlSigner
 
@@ -59,62 +58,45 @@ def check_staged(
     return Staged(key, size, sha256)
 
 
-def staged_size(blobs: LocalBlobStore, key: str) -> int | None:
+def staged_size(blobs: BlobStore, key: str) -> int | None:
     info = blobs.stat(key)
     return info.size if info is not None else None
 
 
-def adopt(blobs: LocalBlobStore, staged: Staged) -> None:
-    """Moves a staged upload to its content address: synced, renamed (atomic), the directory synced."""
-    source, final = blobs.path_of(staged.key), blobs.path_of(content_key(staged.sha256))
-    with open(source, "rb") as f:
-        os.fsync(f.fileno())  # a no-op when the gateway synced it already
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(source, final)
-    _fsync_dir(final.parent)
+def adopt(blobs: BlobStore, staged: Staged) -> None:
+    """Moves a staged upload to its content address (local: synced, renamed, the directory synced)."""
+    blobs.move(staged.key, content_key(staged.sha256))
 
 
-def retire(blobs: LocalBlobStore, sha256: str) -> str | None:
-    """Moves content out of its address (a rename, undoable until `purge`); the trash key, or None."""
-    source = blobs.path_of(content_key(sha256))
+def retire(blobs: BlobStore, sha256: str) -> str | None:
+    """Moves content out of its address (undoable until `purge`); the trash key, or None."""
     trash = f"files/trash/{sha256}.{secrets.token_hex(6)}"
-    target = blobs.path_of(trash)
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.replace(source, target)
+        blobs.move(content_key(sha256), trash)
     except FileNotFoundError:
         return None
     return trash
 
 
-def restore(blobs: LocalBlobStore, sha256: str, trash: str) -> None:
+def restore(blobs: BlobStore, sha256: str, trash: str) -> None:
     """Undoes `retire` (the transaction that retired the content did not commit)."""
-    os.replace(blobs.path_of(trash), blobs.path_of(content_key(sha256)))
+    blobs.move(trash, content_key(sha256))
 
 
-def purge(blobs: LocalBlobStore, sha256: str, trash: str | None) -> None:
+def purge(blobs: BlobStore, sha256: str, trash: str | None) -> None:
     """Deletes retired content for good, and the thumbnails made from it."""
     if trash is not None:
         blobs.delete(trash)
     blobs.delete(thumbs_key(sha256))
 
 
-def sweep(blobs: LocalBlobStore, *, older_than: timedelta, now: datetime) -> int:
+def sweep(blobs: BlobStore, *, older_than: timedelta, now: datetime) -> int:
     """Removes what a crash left behind: staged uploads never recorded, content renamed aside for
     deletion and never purged (both older than `older_than`, so no transaction still uses them)."""
     removed = 0
     for prefix in (STAGING_PREFIX, "files/trash/"):
-        folder = blobs.path_of(prefix.rstrip("/"))
-        for leftover in folder.glob("*") if folder.is_dir() else ():
-            if now.timestamp() - leftover.stat().st_mtime > older_than.total_seconds():
-                leftover.unlink(missing_ok=True)
+        for leftover in list(blobs.listing(prefix.rstrip("/"))):
+            if now.timestamp() - leftover.mtime > older_than.total_seconds():
+                blobs.delete(leftover.key)
                 removed += 1
     return removed
-
-
-def _fsync_dir(path: os.PathLike[str]) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
