@@ -25,7 +25,7 @@ from services.common.config import BaseServiceSettings
 from services.common.errors import DomainError, R, Unavailable
 from services.common.netguard import TRUSTED
 from services.common.s3blobs import S3BlobStore
-from services.common.s3store import MiB, S3Config, S3Store
+from services.common.s3store import MiB, S3Store
 from tests.fakes.s3 import FakeS3, S3Keys
 from tests.fakes.s3 import fake_s3_fixture as fake_s3  # noqa: F401
 
@@ -34,16 +34,9 @@ _WRONG_SECRET = "wR0ng/Secret+KeyThatMotoMustRefuse0000000"
 
 
 def _s3_blobs(fake: FakeS3, bucket: str, scratch: Path, keys: S3Keys | None = None) -> S3BlobStore:
-    keys = keys or fake.admin
-    cfg = S3Config(
-        bucket=bucket,
-        endpoint=fake.endpoint,
-        access_key_id=keys.access_key_id,
-        secret_access_key=keys.secret_access_key,
-    )
     # The smallest parts S3 allows (5 MiB), so a 12 MiB blob goes up, and is copied, in three parts.
     store = S3Store(
-        cfg,
+        fake.config(bucket, keys),
         policy=TRUSTED,
         multipart_threshold=5 * MiB,
         part_size=5 * MiB,

@@ -25,14 +25,7 @@ _WRONG_SECRET = "wR0ng/Secret+KeyThatMotoMustRefuse0000000"
 
 
 def _store(fake: FakeS3, bucket: str, keys: S3Keys | None = None, **kwargs: Any) -> S3Store:
-    keys = keys or fake.admin
-    cfg = S3Config(
-        bucket=bucket,
-        endpoint=fake.endpoint,
-        access_key_id=keys.access_key_id,
-        secret_access_key=keys.secret_access_key,
-    )
-    return S3Store(cfg, policy=_LOCAL, **kwargs)
+    return S3Store(fake.config(bucket, keys), policy=_LOCAL, **kwargs)
 
 
 def _refusal(call: Callable[[], object]) -> DomainError:

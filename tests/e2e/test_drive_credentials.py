@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import nats
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.e2e.customer import customer_platform, drive_fixture  # noqa: F401
 from tests.e2e.helpers import follow
+from tests.e2e.secrets import assert_nowhere, bus_recorder, haystacks
 from tests.fakes.drive import DriveFake
 from tests.harness import Platform
 
@@ -98,15 +98,8 @@ async def test_jobs_read_and_deliver_with_a_saved_credential_and_its_key_appears
     two = drive.add_file("two.mov", source, content=video, mime_type="video/quicktime", readers=robot)
     drive.add_file("notes.txt", source, content=b"text", mime_type="text/plain", readers=robot)
     caplog.set_level(logging.DEBUG)
-    bus: list[bytes] = []
-    watcher = await nats.connect(platform.nats.url)
-
-    async def record(msg: Any) -> None:
-        bus.append(msg.data + repr(msg.headers).encode())
-
-    await watcher.subscribe(">", cb=record)
     answers: list[str] = []
-    try:
+    async with bus_recorder(platform.nats.url) as bus:
         async with aiohttp.ClientSession() as http:
             status, saved = await call(http, platform, "POST", ROUTE, json={"name": "Robot", "serviceAccount": key})
             assert status == 201, saved
@@ -163,25 +156,14 @@ async def test_jobs_read_and_deliver_with_a_saved_credential_and_its_key_appears
                 answers.append(repr(final))
                 assert final["status"] == "success", final
         caplog.set_level(logging.WARNING)
-    finally:
-        await watcher.drain()
     names = sorted(f.name for f in drive.children(target))
     assert names == ["from-url.mp4", "one-480p.mp4", "two-480p.mp4"], names
     assert all(f.content for f in drive.children(target))
     assert drive.accounts.grants > grants  # tokens were minted from the key, not handed in
 
-    haystacks = {
-        "logs": caplog.text,
-        "spans": "\n".join(repr((s.name, dict(s.attributes or {}), s.events)) for s in spans.get_finished_spans()),
-        "NATS": b"\n".join(bus).decode("latin-1"),
-        "responses": "\n".join(answers),
-        "files": b"".join(p.read_bytes() for p in platform.data_dir.rglob("*") if p.is_file()).decode("latin-1"),
-    }
-    assert bus and haystacks["spans"]
+    places = haystacks(logs=caplog.text, spans=spans, bus=bus, answers=answers, data_dir=platform.data_dir)
     body = "".join(str(key["private_key"]).splitlines()[1:-1])  # the key's base64, wherever it might be cut
-    for secret in (body[100:160], body[-120:-60]):
-        for where, text in haystacks.items():
-            assert secret not in text, f"the service account key appears in the {where}"
+    assert_nowhere((body[100:160], body[-120:-60]), places, "the service account key")
 
 
 async def test_credential_references_are_checked_at_submit(

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import nats
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlmodel import select
@@ -20,6 +19,7 @@ from services.common.db import open_database
 from services.jobs.models import Job, JobsTable
 from tests.e2e.customer import customer_platform, drive_fixture  # noqa: F401
 from tests.e2e.helpers import follow
+from tests.e2e.secrets import assert_nowhere, bus_recorder, haystacks
 from tests.fakes.drive import DriveFake
 from tests.fakes.s3 import FakeS3, S3Keys
 from tests.fakes.s3 import fake_s3_fixture as fake_s3  # noqa: F401
@@ -60,15 +60,8 @@ async def test_outputs_reach_s3_and_drive_and_the_secrets_appear_nowhere(
     caplog.set_level(logging.DEBUG)  # from here on (the test's own IAM set-up above logs the key at DEBUG)
     caplog.clear()
     secrets = [keys.secret_access_key, token]
-    bus: list[bytes] = []
-    watcher = await nats.connect(platform.nats.url)
-
-    async def record(msg: Any) -> None:
-        bus.append(msg.data + repr(msg.headers).encode())
-
-    await watcher.subscribe(">", cb=record)  # every message on the bus, core and JetStream
     answers: list[str] = []
-    try:
+    async with bus_recorder(platform.nats.url) as bus:
         async with aiohttp.ClientSession() as http:
             status, created = await post(
                 http,
@@ -94,8 +87,6 @@ async def test_outputs_reach_s3_and_drive_and_the_secrets_appear_nowhere(
         assert stored == produced and len(produced) > 1000
         [uploaded] = drive.children(folder)
         assert (uploaded.name, uploaded.content) == ("clip-720p.mp4", produced)
-    finally:
-        await watcher.drain()
 
     # The job is over: its sealed credentials are gone from the jobs database too.
     settings = BaseServiceSettings(data_dir=platform.data_dir, database_url=platform.database_url)
@@ -106,17 +97,9 @@ async def test_outputs_reach_s3_and_drive_and_the_secrets_appear_nowhere(
     kept = storage_pb2.Destination.FromString(job.destination)
     assert (kept.s3.bucket, kept.s3.credentials, kept.google_drive.credentials) == (bucket, "", "")
 
-    haystacks = {
-        "logs": caplog.text,
-        "spans": "\n".join(repr((s.name, dict(s.attributes or {}), s.events)) for s in spans.get_finished_spans()),
-        "NATS": b"\n".join(bus).decode("latin-1"),
-        "responses": "\n".join(answers),
-        "files": b"".join(p.read_bytes() for p in platform.data_dir.rglob("*") if p.is_file()).decode("latin-1"),
-    }
-    assert bus and caplog.text and haystacks["spans"]
-    for secret in secrets:
-        for where, text in haystacks.items():
-            assert secret not in text, f"a customer secret appears in the {where}"
+    assert caplog.text
+    places = haystacks(logs=caplog.text, spans=spans, bus=bus, answers=answers, data_dir=platform.data_dir)
+    assert_nowhere(secrets, places)
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 from moto.server import ThreadedMotoServer
 
+from services.common.s3store import S3Config
 from tests.harness import free_port
 
 REGION = "us-east-1"
@@ -108,6 +109,16 @@ class FakeS3:
     def client(self, keys: S3Keys | None = None, service: str = "s3") -> Any:
         """A boto3 client (path-style, as moto on an IP needs) signing with keys, the admin's by default."""
         return _client(self.endpoint, service, keys or self.admin)
+
+    def config(self, bucket: str, keys: S3Keys | None = None) -> S3Config:
+        """What S3Store needs to reach bucket here, signing with keys (the admin's by default)."""
+        keys = keys or self.admin
+        return S3Config(
+            bucket=bucket,
+            endpoint=self.endpoint,
+            access_key_id=keys.access_key_id,
+            secret_access_key=keys.secret_access_key,
+        )
 
     def create_user(self, actions: Sequence[str] = ("s3:*",)) -> S3Keys:
         """A new IAM user allowed only `actions` on every resource, and its access key."""
