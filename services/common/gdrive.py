@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import http.client
 import json
 import re
 from collections.abc import Iterator
@@ -33,10 +32,10 @@ from google.oauth2.credentials import Credentials
 from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient import discovery_cache
 from googleapiclient.discovery import build_from_document
-from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaFileUpload, MediaIoBaseDownload
 
-from services.common.errors import DomainError, InvalidArgument, NotFound, PermissionDenied, R
+from services.common.errors import DomainError, InvalidArgument, NotFound, R
+from services.common.gdrive_errors import DRIVE_ERRORS, SA_REFUSED, drive_error, unreachable
 from services.common.http_source import SourceError
 from services.common.videofiles import FOLDER_MIME_TYPE, is_google_type, is_video
 
@@ -45,16 +44,11 @@ DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token"
 MiB = 1 << 20
 CHUNK_GRANULE = 256 * 1024  # Drive accepts resumable chunks in multiples of this (but the last)
 DEFAULT_CHUNK_SIZE = 8 * MiB
-NOT_CONNECTED = "The Google Drive access token is missing, invalid or expired."
-SA_REFUSED = "Google refused the saved service account credential (a deleted or disabled key?)."
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
 
 _FILE_FIELDS = "id,name,mimeType,size,md5Checksum,trashed"
 _LIST_FIELDS = "nextPageToken,files(id,name,mimeType,size,md5Checksum)"
 _ID = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Drive ids; also keeps them safe inside a query string
-_RATE_LIMITED = frozenset({"userRateLimitExceeded", "rateLimitExceeded", "sharingRateLimitExceeded"})
-_TRANSPORT_ERRORS = (OSError, httplib2.HttpLib2Error, http.client.HTTPException, google.auth.exceptions.TransportError)
-_DRIVE_ERRORS = (HttpError, google.auth.exceptions.RefreshError, *_TRANSPORT_ERRORS)
 
 
 @dataclass(frozen=True)
@@ -79,64 +73,6 @@ class DriveFile:
     @property
     def is_folder(self) -> bool:
         return self.mime_type == FOLDER_MIME_TYPE
-
-
-def _not_connected() -> InvalidArgument:
-    return InvalidArgument(NOT_CONNECTED, reason=R.GOOGLE_DRIVE_NOT_CONNECTED)
-
-
-def _unreachable(message: str) -> SourceError:
-    return SourceError(message, reason=R.SOURCE_UNREACHABLE, transient=True)
-
-
-def _error_reasons(content: Any) -> frozenset[str]:
-    """The `reason`s of Google's JSON error envelope (empty when the body is something else)."""
-    try:
-        errors = json.loads(content)["error"]["errors"]
-        return frozenset(str(item["reason"]) for item in errors if isinstance(item, dict) and "reason" in item)
-    except (ValueError, TypeError, KeyError):
-        return frozenset()
-
-
-def _status_error(status: int, reasons: frozenset[str], subject: str) -> DomainError:
-    if status == 401:
-        return _not_connected()
-    if status >= 500 or status in (408, 425, 429) or (status == 403 and reasons & _RATE_LIMITED):
-        return _unreachable(f"Google Drive answered HTTP {status}; try again later.")
-    if status == 403:
-        if "storageQuotaExceeded" in reasons:
-            return PermissionDenied("The Google Drive storage quota is exhausted.", reason=R.STORAGE_ACCESS_DENIED)
-        if "fileNotDownloadable" in reasons:
-            return InvalidArgument(
-                f"The Google Drive {subject} has no content to download.", reason=R.CONTENT_TYPE_UNSUPPORTED
-            )
-        return PermissionDenied(f"Google Drive denies access to the {subject}.", reason=R.STORAGE_ACCESS_DENIED)
-    if status == 404:
-        return NotFound(
-            f"The Google Drive {subject} does not exist or is not shared with this account.",
-            reason=R.STORAGE_NOT_FOUND,
-        )
-    return InvalidArgument(f"Google Drive refused the request for the {subject} (HTTP {status}).")
-
-
-def drive_error(exc: BaseException, subject: str) -> DomainError:
-    """The DomainError for a failed Drive call; `subject` names what was asked for ("file 1AbC").
-
-    401 or a refused token refresh: GOOGLE_DRIVE_NOT_CONNECTED; 403: STORAGE_ACCESS_DENIED; 404:
-    STORAGE_NOT_FOUND; 5xx, 408/429, rate limits, timeouts and connection errors: a transient
-    SourceError (SOURCE_UNREACHABLE). Messages are for the API user and never carry a token.
-    """
-    if isinstance(exc, DomainError):
-        return exc
-    if isinstance(exc, HttpError):
-        return _status_error(int(exc.resp.status), _error_reasons(exc.content), subject)
-    if isinstance(exc, google.auth.exceptions.RefreshError):
-        if getattr(exc, "retryable", False):
-            return _unreachable("Google's token service is unavailable; try again later.")
-        return _not_connected()
-    if isinstance(exc, TimeoutError):
-        return _unreachable("Google Drive did not answer in time.")
-    return _unreachable(f"Google Drive could not be reached: {exc.__class__.__name__}.")
 
 
 def _check_id(item_id: str, what: str) -> str:
@@ -277,7 +213,7 @@ class DriveClient:
     def _mapped(self, subject: str) -> Iterator[None]:
         try:
             yield
-        except _DRIVE_ERRORS as exc:
+        except DRIVE_ERRORS as exc:
             raise self._error(exc, subject) from exc
 
     def _metadata(self, item_id: str, what: str) -> dict[str, Any]:
@@ -358,7 +294,7 @@ class DriveClient:
         try:
             while not done:
                 _, done = downloader.next_chunk(num_retries=self._retries)
-        except _DRIVE_ERRORS as exc:
+        except DRIVE_ERRORS as exc:
             if exc is sink.failure:  # the local disk, not Drive
                 raise
             raise self._error(exc, subject) from exc
@@ -385,7 +321,7 @@ class DriveClient:
             media.stream().close()
         uploaded = _drive_file(response)
         if uploaded.size is not None and uploaded.size != size:
-            raise _unreachable(f"Google Drive stored {uploaded.size} of {size} bytes; the upload must be repeated.")
+            raise unreachable(f"Google Drive stored {uploaded.size} of {size} bytes; the upload must be repeated.")
         return uploaded
 
 
@@ -419,6 +355,6 @@ def _credentials(
 
 def _verify(item: DriveFile, sink: _Sink) -> None:
     if item.size is not None and sink.written != item.size:
-        raise _unreachable(f"The Google Drive download ended after {sink.written} of {item.size} bytes.")
+        raise unreachable(f"The Google Drive download ended after {sink.written} of {item.size} bytes.")
     if item.md5 is not None and sink.md5.hexdigest() != item.md5.lower():
-        raise _unreachable("The Google Drive download does not match the file's checksum.")
+        raise unreachable("The Google Drive download does not match the file's checksum.")

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from services.common.errors import DomainError, InvalidArgument, NotFound, PermissionDenied, R
-from services.common.gdrive import CHUNK_GRANULE, NOT_CONNECTED, DriveAuth, DriveClient, DriveFile
+from services.common.gdrive import CHUNK_GRANULE, DriveAuth, DriveClient, DriveFile
+from services.common.gdrive_errors import NOT_CONNECTED
 from services.common.http_source import SourceError
 from tests.fakes.drive import DriveFake, running_drive
 from tests.fakes.drive_wire import DOC, FOLDER

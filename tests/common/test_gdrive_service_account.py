@@ -13,7 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from services.common.errors import InvalidArgument, R
-from services.common.gdrive import SA_REFUSED, DriveAuth, DriveClient
+from services.common.gdrive import DriveAuth, DriveClient
+from services.common.gdrive_errors import SA_REFUSED
 from services.ingest.credentials import keys
 from tests.fakes.drive import DriveFake, running_drive
 
