@@ -18,16 +18,41 @@ from services.common.secretbox import CUSTOMER_CREDENTIALS, SecretBox
 SEALER = web.AppKey("sealer", SecretBox)
 
 
-class S3Output(Body):
-    """The contract's S3Output (key or prefix: the SDK's CLI allows a prefix too)."""
+class S3Connection(Body):
+    """A customer bucket and how to reach it; its keys are sealed the moment it becomes a location."""
 
     bucket: str = Field(min_length=3, max_length=255)
-    key: str | None = Field(None, min_length=1, max_length=1024)
-    prefix: str | None = Field(None, max_length=1024)
     region: str | None = Field(None, max_length=64)
     endpoint: str | None = Field(None, max_length=2048)
     access_key_id: str | None = Field(None, max_length=256)
     secret_access_key: str | None = Field(None, max_length=1024)
+    force_path_style: bool = True
+
+    def location(self, request: web.Request, field: str, *, key: str = "", prefix: str = "") -> storage_pb2.S3Location:
+        """The location of key or prefix in this bucket, credentials sealed (both keys or neither)."""
+        if bool(self.access_key_id) != bool(self.secret_access_key):
+            raise InvalidArgument(
+                f"{field} needs both accessKeyId and secretAccessKey, or neither.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation(f"{field}.secretAccessKey", "must come with accessKeyId")],
+            )
+        keys = {"accessKeyId": self.access_key_id, "secretAccessKey": self.secret_access_key}
+        return storage_pb2.S3Location(
+            bucket=self.bucket,
+            key=key,
+            prefix=prefix,
+            region=self.region or "",
+            endpoint=self.endpoint or "",
+            force_path_style=self.force_path_style,
+            credentials=_seal(request.app[SEALER], keys),
+        )
+
+
+class S3Output(S3Connection):
+    """The contract's S3Output (key or prefix: the SDK's CLI allows a prefix too)."""
+
+    key: str | None = Field(None, min_length=1, max_length=1024)
+    prefix: str | None = Field(None, max_length=1024)
     force_path_style: bool = False
 
 
@@ -38,14 +63,8 @@ class S3FolderOutput(S3Output):
     force_path_style: bool = True
 
 
-class S3FolderSource(Body):
-    bucket: str = Field(min_length=3, max_length=255)
+class S3FolderSource(S3Connection):
     prefix: str = Field("", max_length=1024)
-    region: str | None = Field(None, max_length=64)
-    endpoint: str | None = Field(None, max_length=2048)
-    access_key_id: str | None = Field(None, max_length=256)
-    secret_access_key: str | None = Field(None, max_length=1024)
-    force_path_style: bool = True
 
 
 class DriveAccess(Body):
@@ -80,41 +99,14 @@ def _seal(box: SecretBox, values: dict[str, str | None]) -> str:
     return box.seal_json(kept, context=CUSTOMER_CREDENTIALS) if kept else ""
 
 
-class S3ObjectSource(Body):
+class S3ObjectSource(S3Connection):
     """POST /jobs sourceS3: one object (no field is marked required in the contract; bucket and key are)."""
 
-    bucket: str = Field(min_length=3, max_length=255)
     key: str = Field(min_length=1, max_length=1024)
-    region: str | None = Field(None, max_length=64)
-    endpoint: str | None = Field(None, max_length=2048)
-    access_key_id: str | None = Field(None, max_length=256)
-    secret_access_key: str | None = Field(None, max_length=1024)
-    force_path_style: bool = True
 
 
 def object_source(request: web.Request, s3: S3ObjectSource) -> storage_pb2.Source:
-    _both_keys(s3.access_key_id, s3.secret_access_key, "sourceS3")
-    return storage_pb2.Source(
-        s3=storage_pb2.S3Location(
-            bucket=s3.bucket,
-            key=s3.key,
-            region=s3.region or "",
-            endpoint=s3.endpoint or "",
-            force_path_style=s3.force_path_style,
-            credentials=_seal(
-                request.app[SEALER], {"accessKeyId": s3.access_key_id, "secretAccessKey": s3.secret_access_key}
-            ),
-        )
-    )
-
-
-def _both_keys(key_id: str | None, secret: str | None, field: str) -> None:
-    if bool(key_id) != bool(secret):
-        raise InvalidArgument(
-            f"{field} needs both accessKeyId and secretAccessKey, or neither.",
-            reason=R.BODY_INVALID,
-            violations=[FieldViolation(f"{field}.secretAccessKey", "must come with accessKeyId")],
-        )
+    return storage_pb2.Source(s3=s3.location(request, "sourceS3", key=s3.key))
 
 
 async def drive_credentials(request: web.Request, access: DriveAccess, field: str) -> str:
@@ -144,7 +136,6 @@ async def folder_source(
     request: web.Request, s3: S3FolderSource | None, drive: GoogleDriveFolderSource | None
 ) -> storage_pb2.Source:
     """The folder to list: an S3 prefix or a Drive folder, credentials sealed."""
-    box = request.app[SEALER]
     if (s3 is None) == (drive is None):
         raise InvalidArgument(
             "Give exactly one of sourceS3 and sourceGoogleDrive.",
@@ -152,17 +143,7 @@ async def folder_source(
             violations=[FieldViolation("sourceS3", "exactly one source is required")],
         )
     if s3 is not None:
-        _both_keys(s3.access_key_id, s3.secret_access_key, "sourceS3")
-        return storage_pb2.Source(
-            s3=storage_pb2.S3Location(
-                bucket=s3.bucket,
-                prefix=s3.prefix,
-                region=s3.region or "",
-                endpoint=s3.endpoint or "",
-                force_path_style=s3.force_path_style,
-                credentials=_seal(box, {"accessKeyId": s3.access_key_id, "secretAccessKey": s3.secret_access_key}),
-            )
-        )
+        return storage_pb2.Source(s3=s3.location(request, "sourceS3", prefix=s3.prefix))
     assert drive is not None
     return storage_pb2.Source(
         google_drive=storage_pb2.DriveLocation(
@@ -176,7 +157,6 @@ async def destination(
 ) -> storage_pb2.Destination:
     """The blob store (always: the download link) and the customer's bucket or folder, sealed."""
     found = storage_pb2.Destination(cdn=storage_pb2.CdnDestination(expiry_seconds=expiry))
-    box = request.app[SEALER]
     if s3 is not None:
         if not s3.key and s3.prefix is None:
             raise InvalidArgument(
@@ -184,18 +164,7 @@ async def destination(
                 reason=R.BODY_INVALID,
                 violations=[FieldViolation("outputS3.key", "is required")],
             )
-        _both_keys(s3.access_key_id, s3.secret_access_key, "outputS3")
-        found.s3.CopyFrom(
-            storage_pb2.S3Location(
-                bucket=s3.bucket,
-                key=s3.key or "",
-                prefix=s3.prefix or "",
-                region=s3.region or "",
-                endpoint=s3.endpoint or "",
-                force_path_style=s3.force_path_style,
-                credentials=_seal(box, {"accessKeyId": s3.access_key_id, "secretAccessKey": s3.secret_access_key}),
-            )
-        )
+        found.s3.CopyFrom(s3.location(request, "outputS3", key=s3.key or "", prefix=s3.prefix or ""))
     if drive is not None:
         found.google_drive.CopyFrom(
             storage_pb2.DriveLocation(

@@ -28,26 +28,25 @@ from services.common.errors import FieldViolation, InvalidArgument, R
 routes = web.RouteTableDef()
 
 
+def _required(value: dict[str, Any] | None, field: str, output: str) -> dict[str, Any]:
+    if value is None:
+        raise InvalidArgument(
+            f"outputDestination {output} needs {field}.",
+            reason=R.BODY_INVALID,
+            violations=[FieldViolation(field, "is required")],
+        )
+    return value
+
+
 async def _output(request: web.Request, body: FolderIngestRequest) -> storage_pb2.Destination:
     """Where every job's output goes; S3 keys and Drive names come from each source's name."""
     s3 = drive = None
     if body.output_destination == "s3":
-        if body.output_s3 is None:
-            raise InvalidArgument(
-                "outputDestination s3 needs outputS3.",
-                reason=R.BODY_INVALID,
-                violations=[FieldViolation("outputS3", "is required")],
-            )
-        s3 = validate(S3FolderOutput, body.output_s3, prefix="outputS3")
+        s3 = validate(S3FolderOutput, _required(body.output_s3, "outputS3", "s3"), prefix="outputS3")
         s3.key = None  # one object per job: the prefix and each output's name
     elif body.output_destination == "google-drive":
-        if body.output_google_drive is None:
-            raise InvalidArgument(
-                "outputDestination google-drive needs outputGoogleDrive.",
-                reason=R.BODY_INVALID,
-                violations=[FieldViolation("outputGoogleDrive", "is required")],
-            )
-        drive = validate(GoogleDriveOutput, body.output_google_drive, prefix="outputGoogleDrive")
+        raw = _required(body.output_google_drive, "outputGoogleDrive", "google-drive")
+        drive = validate(GoogleDriveOutput, raw, prefix="outputGoogleDrive")
         drive.file_name = None
     return await destination(request, body.output_expiry, s3, drive)
 
