@@ -39,19 +39,26 @@ def public_base(request: web.Request) -> str:
     return (request.app[PUBLIC_URL] or str(request.url.origin())).rstrip("/")
 
 
-async def serve(request: web.Request) -> web.StreamResponse:
-    """GET/HEAD /cdn/{key}: checks signature and expiry, then streams the file (Range, ETag)."""
-    key = request.match_info["key"]
+def check_link(
+    request: web.Request, signer: UrlSigner, resource: str, what: str, *, sig: str = "sig", **claims: str
+) -> None:
+    """403 unless the request's query carries a valid, unexpired signature of `signer` over resource and
+    claims (`what` names the link in the message: "The download link")."""
     query = request.query
     try:
         expires = int(query.get("expires", ""))
     except ValueError:
         expires = 0
-    name = query.get("name", "")
-    if not request.app[SIGNER].verify(key, expires=expires, name=name, sig=query.get("sig", "")):
-        raise PermissionDenied("The download link is not valid.", reason=R.FORBIDDEN)
+    if not signer.verify(resource, expires=expires, sig=query.get(sig, ""), **claims):
+        raise PermissionDenied(f"{what} is not valid.", reason=R.FORBIDDEN)
     if expires <= datetime.now(UTC).timestamp():
-        raise PermissionDenied("The download link has expired.", reason=R.FORBIDDEN)
+        raise PermissionDenied(f"{what} has expired.", reason=R.FORBIDDEN)
+
+
+async def serve(request: web.Request) -> web.StreamResponse:
+    """GET/HEAD /cdn/{key}: checks signature and expiry, then streams the file (Range, ETag)."""
+    key, name = request.match_info["key"], request.query.get("name", "")
+    check_link(request, request.app[SIGNER], key, "The download link", name=name)
     return await serve_blob(request, key, name=name)
 
 

@@ -10,13 +10,12 @@ import hashlib
 import posixpath
 import secrets
 import uuid
-from datetime import UTC, datetime
 
 from aiohttp import web
 
 from gateway.auth import CALLER, public, requires
 from gateway.clients import CLIENTS
-from gateway.downloads import BLOBS
+from gateway.downloads import BLOBS, check_link
 from gateway.jobview import remember
 from gateway.schemas import StreamFinalizeRequest, read_json
 from gateway.uploads import TOKENS, UPLOAD_SIGNER, part_key, receive, source_key
@@ -42,17 +41,12 @@ async def _attach(request: web.Request, job_id: str, metadata: tuple[tuple[str, 
 @public
 async def signed_put(request: web.Request) -> web.Response:
     """The upload URL of POST /jobs: authorized by its signature, not by a key."""
-    job_id, query = request.match_info["job_id"], request.query
+    job_id = request.match_info["job_id"]
     try:
-        expires = int(query.get("expires", ""))
-        account = uuid.UUID(query.get("account", ""))
+        account = uuid.UUID(request.query.get("account", ""))
     except ValueError as exc:
         raise PermissionDenied("The upload URL is not valid.", reason=R.FORBIDDEN) from exc
-    signer = request.app[UPLOAD_SIGNER]
-    if not signer.verify(job_id, expires=expires, sig=query.get("sig", ""), account=str(account)):
-        raise PermissionDenied("The upload URL is not valid.", reason=R.FORBIDDEN)
-    if expires <= datetime.now(UTC).timestamp():
-        raise PermissionDenied("The upload URL has expired.", reason=R.FORBIDDEN)
+    check_link(request, request.app[UPLOAD_SIGNER], job_id, "The upload URL", account=str(account))
     # The signature vouches for the account: act for it, with just enough scope to attach.
     token, _ = request.app[TOKENS].issue(Principal(account_id=account, scopes=frozenset({"jobs:create", "jobs:read"})))
     await _check_created(request, job_id, bearer_metadata(token))
