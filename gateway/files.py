@@ -21,6 +21,7 @@ from typing import Any, BinaryIO, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from gateway.clients import CLIENTS, call_options
 from gateway.downloads import BLOBS, check_link, public_base, serve_blob
@@ -183,9 +184,13 @@ async def read_form(request: web.Request, file_field: str, max_files: int) -> _F
                 continue
             if len(form.staged) == max_files:
                 raise invalid(file_field, f"at most {max_files} files at a time")
+            name = part.filename or ""
+            if any(ord(c) < 32 or ord(c) == 127 for c in name):
+                raise invalid(file_field, "the file name must not contain control characters")
             staged = await stage(request.app[BLOBS], part, limit, file_field)
-            form.staged.append((staged, part.filename or "", part.headers.get("Content-Type", "")))
-    except (ValueError, AssertionError) as exc:  # aiohttp's words for a malformed multipart body
+            form.staged.append((staged, name, part.headers.get("Content-Type", "")))
+    # aiohttp's words for a malformed multipart body; a part's bad header (a NUL in it) is an HttpProcessingError
+    except (ValueError, AssertionError, HttpProcessingError) as exc:
         await unstage(request, [s for s, _, _ in form.staged])
         raise InvalidArgument("The multipart body is malformed.", reason=R.BODY_INVALID) from exc
     except BaseException:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
+from services.common import jsontext
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, R
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -129,9 +129,9 @@ async def read_raw(request: web.Request, *, optional: bool = False) -> Any:
             "Send the body as JSON with Content-Type: application/json.", reason=R.CONTENT_TYPE_UNSUPPORTED
         )
     try:
-        return json.loads(raw or b"null")
-    except ValueError as exc:
-        raise InvalidArgument(f"The body is not valid JSON: {exc}.", reason=R.BODY_INVALID) from exc
+        return jsontext.loads(raw or b"null")
+    except jsontext.JsonTextError as exc:
+        raise InvalidArgument(f"The body is not valid JSON: {exc}.", reason=R.BODY_INVALID) from None
 
 
 def validate(model: type[Model], data: Any, *, prefix: str = "") -> Model:

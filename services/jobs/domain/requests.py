@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from protos.common.v1 import storage_pb2
+from services.common import jsontext
 from services.common.errors import FieldViolation, InvalidArgument, NotFound, R
 from services.common.netguard import GuardError, parse_http_url
 from services.jobs import options as encode_options
@@ -72,14 +72,7 @@ def new_job(
     if len(external_id) > 255:
         violations.append(FieldViolation("externalId", "must be at most 255 characters"))
     if metadata_json:
-        try:
-            metadata = json.loads(metadata_json)
-        except ValueError:
-            metadata = None
-        if not isinstance(metadata, dict):
-            violations.append(FieldViolation("metadata", "must be a JSON object"))
-        elif len(metadata_json) > _METADATA_MAX:
-            violations.append(FieldViolation("metadata", f"must be at most {_METADATA_MAX} bytes of JSON"))
+        violations += _metadata_problems(metadata_json)
     if priority not in encode_options.PRIORITIES:
         violations.append(FieldViolation("priority", "must be one of normal, high"))
     if not 3600 <= expiry <= 604800:
@@ -104,6 +97,19 @@ def new_job(
         destination if destination is not None and has_delivery(destination) else None,
         callback_url,
     )
+
+
+def _metadata_problems(metadata_json: str) -> list[FieldViolation]:
+    """The metadata is a JSON object of at most 16 KiB, of encodable text, shallow enough to write back."""
+    if len(metadata_json) > _METADATA_MAX:
+        return [FieldViolation("metadata", f"must be at most {_METADATA_MAX} bytes of JSON")]
+    try:
+        metadata = jsontext.loads(metadata_json)
+    except jsontext.JsonTextError as exc:
+        return [FieldViolation("metadata", f"must be a JSON object of valid text: {exc}")]
+    if not isinstance(metadata, dict):
+        return [FieldViolation("metadata", "must be a JSON object")]
+    return []
 
 
 def _is_http_url(raw: str) -> bool:
