@@ -219,7 +219,9 @@ async def _handle_batch(msgs: Sequence[Msg], spec: ConsumerSpec[M], tracer: Trac
             events.append(spec.decode(msg.subject, msg.data))
         await spec.batch_handler(events)
     except Exception as exc:
-        logger.warning("handling a batch of %d on %s failed (%r); one by one instead", len(msgs), spec.durable, exc)
+        logger.warning(
+            "handling a batch of %d on %s failed (%s); one by one instead", len(msgs), spec.durable, describe(exc)
+        )
         return False
     finally:
         for span in spans:
@@ -261,13 +263,20 @@ async def _handle_one(msg: Msg, spec: ConsumerSpec[M], tracer: Tracer) -> None:
             else:
                 # Transient (I/O, a busy database, an unavailable peer): try again later.
                 delay = min(2.0**delivery.attempt, 60.0)
-                logger.warning("retrying %s in %.0fs: %r", msg.subject, delay, exc)
+                logger.warning("retrying %s in %.0fs: %s", msg.subject, delay, describe(exc))
                 await msg.nak(delay=delay)
             return
         finally:
             heartbeat.cancel()
         # Handled, and its side effects are durable: the message is done.
         await msg.ack()
+
+
+def describe(exc: BaseException) -> str:
+    """An error for the log: its type and its message, short and printable. Never its repr, which for some
+    errors (UnicodeEncodeError) holds the whole text being handled: a customer's payload."""
+    text = str(exc).encode("utf-8", "backslashreplace").decode("utf-8")
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__
 
 
 async def _give_up(msg: Msg, spec: ConsumerSpec[M], event: M, delivery: Delivery, exc: BaseException) -> None:

@@ -68,8 +68,15 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+class UnencodableEvent(ValueError):
+    """An event whose data cannot be written as UTF-8 JSON (text that is not valid Unicode)."""
+
+
 def _dumps(value: dict[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    except (UnicodeEncodeError, ValueError, TypeError) as exc:  # the message says what, never the text itself
+        raise UnencodableEvent(f"The event could not be written as UTF-8 JSON ({type(exc).__name__}).") from None
 
 
 def _failure_code(job: jobs_pb2.Job) -> str | None:
@@ -123,7 +130,8 @@ def media_data(job: jobs_pb2.Job, type_: str, progress_step: int, public_url: st
 
 
 def job_body(dialect: str, job: jobs_pb2.Job, progress_step: int, at: datetime, public_url: str) -> tuple[str, bytes]:
-    """(event name, body) for a job event, or ("", b"") when the dialect has no such event."""
+    """(event name, body) for a job event, or ("", b"") when the dialect has no such event; UnencodableEvent
+    when its data cannot be written."""
     type_ = event_type(job, progress_step)
     name = event_name(dialect, type_)
     if name is None:

@@ -11,17 +11,21 @@ retried like any other.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from protos.jobs.v1 import events_pb2, jobs_pb2
 from services.common.clock import utcnow
 from services.webhooks import payloads
 from services.webhooks.domain.deps import Deps
-from services.webhooks.models import Delivery, JobEvent, Subscription
+from services.webhooks.models import Attempt, Delivery, JobEvent, Subscription
+
+logger = logging.getLogger(__name__)
 
 
 def _event_id(changed: events_pb2.JobStateChanged) -> str:
@@ -83,28 +87,54 @@ async def record_job_events(deps: Deps, batch: Sequence[events_pb2.JobStateChang
             for webhook in [*subscribers, *([callback] if callback is not None else [])]:
                 if webhook.account_id != event.account_id:
                     continue
-                name, body = payloads.job_body(
-                    webhook.dialect, changed.job, changed.progress_step, at, deps.policy.public_url
-                )
+                problem = ""
+                try:
+                    name, body = payloads.job_body(
+                        webhook.dialect, changed.job, changed.progress_step, at, deps.policy.public_url
+                    )
+                except payloads.UnencodableEvent as exc:
+                    name, body, problem = payloads.event_name(webhook.dialect, event.type) or "", b"", str(exc)
                 if not name or name not in webhook.events:
                     continue
-                session.add(
-                    Delivery(
-                        subscription_id=webhook.id,
-                        event_seq=event.seq,
-                        event_id=event.event_id,
-                        event=name,
-                        job_id=event.job_id,
-                        body=body,
-                        max_attempts=len(deps.policy.retry_schedule) + 1,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
+                delivery = Delivery(
+                    subscription_id=webhook.id,
+                    event_seq=event.seq,
+                    event_id=event.event_id,
+                    event=name,
+                    job_id=event.job_id,
+                    body=body,
+                    max_attempts=len(deps.policy.retry_schedule) + 1,
+                    next_attempt_at=now,
+                    created_at=now,
                 )
-                queued += 1
+                session.add(delivery)
+                if problem:
+                    await _record_unencodable(session, delivery, problem, now)
+                else:
+                    queued += 1
     if queued:
         deps.wake()
     return queued
+
+
+async def _record_unencodable(session: AsyncSession, delivery: Delivery, problem: str, now: datetime) -> None:
+    """An event no attempt could ever send: a failed delivery with its reason, visible in the delivery log,
+    instead of a consumer retrying it for minutes and dropping it (and its job's later events) unrecorded."""
+    delivery.state, delivery.attempts, delivery.next_attempt_at = "failed", 1, None
+    await session.flush()  # the delivery's row before the attempt that references it
+    session.add(
+        Attempt(
+            delivery_id=delivery.id,
+            subscription_id=delivery.subscription_id,
+            attempt=1,
+            status="failed",
+            error=problem,
+            created_at=now,
+        )
+    )
+    logger.warning(
+        "event %s cannot be encoded for webhook %s: recorded as failed", delivery.event_id, delivery.subscription_id
+    )
 
 
 _TERMINAL = frozenset({jobs_pb2.JOB_STATUS_SUCCEEDED, jobs_pb2.JOB_STATUS_FAILED, jobs_pb2.JOB_STATUS_CANCELED})
