@@ -7,6 +7,7 @@ from typing import Any
 from gateway import views
 from protos.common.v1 import errors_pb2
 from protos.jobs.v1 import jobs_pb2
+from services.common import blobkeys
 
 
 def estimate(e: jobs_pb2.Estimate) -> dict[str, Any]:
@@ -40,8 +41,7 @@ def created(job: jobs_pb2.Job, upload: dict[str, str] | None, output_url: str | 
 
 
 def _output_key(job: jobs_pb2.Job) -> str:
-    extension = job.options.container or "mp4"
-    return f"outputs/{job.id}/output.{extension}"
+    return blobkeys.output(job.id, job.options.container or "mp4")
 
 
 def status(job: jobs_pb2.Job, download_url: str | None) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from gateway.downloads import BLOBS, check_link, public_base, serve_blob
 from gateway.uploads import MAX_UPLOAD
 from gateway.views import iso
 from protos.ingest.v1 import files_pb2
+from services.common import blobkeys
 from services.common.blobstore import BlobStore, LocalBlobStore
 from services.common.errors import FieldViolation, InvalidArgument, PermissionDenied, R
 from services.common.signing import UrlSigner
@@ -36,7 +37,7 @@ FILE_SIGNER = web.AppKey("file_signer", UrlSigner)  # signed links: GET /api/v1/
 SEALER = web.AppKey("file_sealer", UrlSigner)
 SECURE_PREFIX = "/api/v1/files/secure/"
 SEAL_PURPOSE = "file-digest"  # the purpose ingest checks seals with (services/ingest/files/storage.py)
-STAGING_PREFIX = "files/incoming/"
+STAGING_PREFIX = blobkeys.FILE_STAGING
 CHUNK = 1 << 20
 _FLUSH_EVERY = 64 << 20
 _SEAL_TTL = timedelta(minutes=10)
@@ -62,10 +63,6 @@ def invalid(name: str, problem: str) -> InvalidArgument:
     return InvalidArgument(
         "Request validation failed", reason=R.REQUEST_INVALID, violations=[FieldViolation(name, problem)]
     )
-
-
-def content_key(sha256: str) -> str:
-    return f"files/sha256/{sha256}"
 
 
 @dataclass(frozen=True)
@@ -94,7 +91,7 @@ class _Sink:
     def finish(self, blobs: BlobStore, key: str) -> str:
         """Closes the file and stages it under `key` (synced unless its content is stored already)."""
         self.file.flush()
-        if blobs.stat(content_key(self.digest.hexdigest())) is None:
+        if blobs.stat(blobkeys.file_content(self.digest.hexdigest())) is None:
             os.fsync(self.file.fileno())
         self.file.close()
         blobs.commit(self.path, key, durable=False)  # synced above when it has to be

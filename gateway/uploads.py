@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 
 from gateway.downloads import BLOBS, public_base
+from services.common import blobkeys
 from services.common.blobstore import BlobStore
 from services.common.errors import InvalidArgument, R
 from services.common.identity import TokenSigner
@@ -26,19 +27,11 @@ CHUNK = 1 << 20
 _UPLOAD_URL_TTL = timedelta(hours=24)
 
 
-def source_key(job_id: str) -> str:
-    return f"uploads/{job_id}/source"
-
-
-def part_key(job_id: str, index: int) -> str:
-    return f"uploads/{job_id}/parts/{index:05d}"
-
-
 def upload_target(request: web.Request, job_id: str, account_id: uuid.UUID) -> dict[str, str]:
     """The classic flow's `upload`: a signed PUT URL, valid for a day, and the key it fills."""
     expires_at = datetime.now(UTC) + _UPLOAD_URL_TTL
     path = request.app[UPLOAD_SIGNER].path(job_id, expires_at=expires_at, account=str(account_id))
-    return {"url": public_base(request) + path, "key": source_key(job_id)}
+    return {"url": public_base(request) + path, "key": blobkeys.upload_source(account_id, job_id)}
 
 
 async def receive(request: web.Request, key: str) -> tuple[int, str]:

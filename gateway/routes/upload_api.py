@@ -18,8 +18,9 @@ from gateway.clients import CLIENTS
 from gateway.downloads import BLOBS, check_link
 from gateway.jobview import remember
 from gateway.schemas import StreamFinalizeRequest, read_json
-from gateway.uploads import TOKENS, UPLOAD_SIGNER, part_key, receive, source_key
+from gateway.uploads import TOKENS, UPLOAD_SIGNER, receive
 from protos.jobs.v1 import jobs_pb2
+from services.common import blobkeys
 from services.common.blobstore import BlobStore
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, PermissionDenied, R
 from services.common.identity import Principal, bearer_metadata
@@ -27,10 +28,12 @@ from services.common.identity import Principal, bearer_metadata
 routes = web.RouteTableDef()
 
 
-async def _attach(request: web.Request, job_id: str, metadata: tuple[tuple[str, str], ...], size: int) -> jobs_pb2.Job:
+async def _attach(
+    request: web.Request, account: uuid.UUID, job_id: str, metadata: tuple[tuple[str, str], ...], size: int
+) -> jobs_pb2.Job:
     clients = request.app[CLIENTS]
     job = await clients.jobs.AttachUpload(
-        jobs_pb2.AttachUploadRequest(job_id=job_id, blob_key=source_key(job_id), size_bytes=size),
+        jobs_pb2.AttachUploadRequest(job_id=job_id, blob_key=blobkeys.upload_source(account, job_id), size_bytes=size),
         timeout=clients.timeout,
         metadata=metadata,
     )
@@ -50,9 +53,10 @@ async def signed_put(request: web.Request) -> web.Response:
     # The signature vouches for the account: act for it, with just enough scope to attach.
     token, _ = request.app[TOKENS].issue(Principal(account_id=account, scopes=frozenset({"jobs:create", "jobs:read"})))
     await _check_created(request, job_id, bearer_metadata(token))
-    size, md5 = await receive(request, source_key(job_id))
-    await _attach(request, job_id, bearer_metadata(token), size)
-    return web.json_response({"ok": True, "key": source_key(job_id), "size": size, "ETag": md5})
+    key = blobkeys.upload_source(account, job_id)
+    size, md5 = await receive(request, key)
+    await _attach(request, account, job_id, bearer_metadata(token), size)
+    return web.json_response({"ok": True, "key": key, "size": size, "ETag": md5})
 
 
 async def _check_created(request: web.Request, job_id: str, metadata: tuple[tuple[str, str], ...]) -> jobs_pb2.Job:
@@ -68,10 +72,16 @@ async def _check_created(request: web.Request, job_id: str, metadata: tuple[tupl
 @routes.post("/jobs/{job_id}/stream/init")
 @requires("jobs:create")
 async def stream_init(request: web.Request) -> web.Response:
-    job_id = request.match_info["job_id"]
+    job_id, account = request.match_info["job_id"], _account(request)
     await _check_created(request, job_id, request[CALLER].metadata)
-    await asyncio.to_thread(request.app[BLOBS].delete, _parts(job_id))  # a restart
-    return web.json_response({"ok": True, "uploadId": secrets.token_hex(12), "inputKey": source_key(job_id)})
+    await asyncio.to_thread(request.app[BLOBS].delete, blobkeys.upload_parts(account, job_id))  # a restart
+    return web.json_response(
+        {"ok": True, "uploadId": secrets.token_hex(12), "inputKey": blobkeys.upload_source(account, job_id)}
+    )
+
+
+def _account(request: web.Request) -> uuid.UUID:
+    return request[CALLER].principal.account_id
 
 
 @routes.put("/jobs/{job_id}/stream/chunk/{index}")
@@ -85,19 +95,19 @@ async def stream_chunk(request: web.Request) -> web.Response:
             reason=R.REQUEST_INVALID,
             violations=[FieldViolation("index", "must be 1 to 10000")],
         )
-    size, md5 = await receive(request, part_key(job_id, int(raw)))
+    size, md5 = await receive(request, blobkeys.upload_part(_account(request), job_id, int(raw)))
     return web.json_response({"ok": True, "index": int(raw), "size": size, "ETag": md5})
 
 
-def _assemble(blobs: BlobStore, job_id: str, numbers: list[int]) -> int:
+def _assemble(blobs: BlobStore, account: uuid.UUID, job_id: str, numbers: list[int]) -> int:
     """Joins the parts in order into the source (streamed, a chunk at a time); the parts go away."""
     size = 0
-    with blobs.writer(source_key(job_id)) as scratch, open(scratch, "wb") as out:
+    with blobs.writer(blobkeys.upload_source(account, job_id)) as scratch, open(scratch, "wb") as out:
         for number in numbers:
-            for chunk in blobs.read_chunks(part_key(job_id, number)):
+            for chunk in blobs.read_chunks(blobkeys.upload_part(account, job_id, number)):
                 out.write(chunk)
                 size += len(chunk)
-    blobs.delete(_parts(job_id))
+    blobs.delete(blobkeys.upload_parts(account, job_id))
     return size
 
 
@@ -108,13 +118,9 @@ def _md5(blobs: BlobStore, key: str) -> str:
     return digest.hexdigest()
 
 
-def _parts(job_id: str) -> str:
-    return f"uploads/{job_id}/parts"
-
-
-def _present(blobs: BlobStore, job_id: str) -> list[int]:
+def _present(blobs: BlobStore, account: uuid.UUID, job_id: str) -> list[int]:
     """The numbers of the chunks uploaded so far, in order."""
-    names = (posixpath.basename(info.key) for info in blobs.listing(_parts(job_id)))
+    names = (posixpath.basename(info.key) for info in blobs.listing(blobkeys.upload_parts(account, job_id)))
     return sorted(int(name) for name in names if name.isdigit())
 
 
@@ -126,7 +132,8 @@ async def stream_finalize(request: web.Request) -> web.Response:
     caller = request[CALLER]
     await _check_created(request, job_id, caller.metadata)
     blobs = request.app[BLOBS]
-    present = await asyncio.to_thread(_present, blobs, job_id)
+    account = caller.principal.account_id
+    present = await asyncio.to_thread(_present, blobs, account, job_id)
     if body.parts is not None:
         wanted = [p.PartNumber for p in sorted(body.parts, key=lambda p: p.PartNumber)]
         missing = [n for n in wanted if n not in present]
@@ -137,14 +144,16 @@ async def stream_finalize(request: web.Request) -> web.Response:
                 violations=[FieldViolation("parts", f"chunks {missing} were not uploaded")],
             )
         for part in body.parts:
-            if await asyncio.to_thread(_md5, blobs, part_key(job_id, part.PartNumber)) != part.ETag.strip('"'):
+            part_key = blobkeys.upload_part(account, job_id, part.PartNumber)
+            if await asyncio.to_thread(_md5, blobs, part_key) != part.ETag.strip('"'):
                 raise InvalidArgument(f"Chunk {part.PartNumber} does not match its ETag.", reason=R.BODY_INVALID)
         present = wanted
     if not present:
         raise FailedPrecondition("No chunks were uploaded.", reason=R.REQUEST_INVALID)
-    size = await asyncio.to_thread(_assemble, blobs, job_id, present)
-    await _attach(request, job_id, caller.metadata, size)
-    return web.json_response({"ok": True, "key": source_key(job_id), "size": size, "parts": len(present)})
+    size = await asyncio.to_thread(_assemble, blobs, account, job_id, present)
+    await _attach(request, account, job_id, caller.metadata, size)
+    key = blobkeys.upload_source(account, job_id)
+    return web.json_response({"ok": True, "key": key, "size": size, "parts": len(present)})
 
 
 @routes.post("/jobs/{job_id}/stream/abort")
@@ -152,5 +161,5 @@ async def stream_finalize(request: web.Request) -> web.Response:
 async def stream_abort(request: web.Request) -> web.Response:
     job_id = request.match_info["job_id"]
     await _check_created(request, job_id, request[CALLER].metadata)
-    await asyncio.to_thread(request.app[BLOBS].delete, _parts(job_id))
+    await asyncio.to_thread(request.app[BLOBS].delete, blobkeys.upload_parts(_account(request), job_id))
     return web.json_response({"ok": True})

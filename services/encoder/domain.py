@@ -21,7 +21,7 @@ from opentelemetry.trace import Tracer
 from protos.common.v1 import errors_pb2, media_pb2, storage_pb2
 from protos.encoder.v1 import events_pb2
 from protos.jobs.v1 import events_pb2 as job_events
-from services.common import destinations, http_source, subjects
+from services.common import blobkeys, destinations, http_source, subjects
 from services.common.blobstore import BlobStore, open_local
 from services.common.cancel import CancelSignals
 from services.common.destinations import Opener
@@ -87,10 +87,6 @@ def spec_of(task: job_events.EncodeRequested) -> EncodeSpec:
         bitrate_tier=o.bitrate_tier or "medium",
         passes=o.passes or 1,
     )
-
-
-def thumbnail_key(output_key: str, size: str) -> str:
-    return posixpath.join(posixpath.dirname(output_key), f"poster-{size}.jpg")
 
 
 class _Events:
@@ -166,7 +162,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
     await deps.publisher.publish(subjects.JOB_RUNNING, started, msg_id=f"{job_id}:running:{attempt}")
     workdir = deps.scratch / f"{job_id}.{attempt}.{uuid.uuid4().hex[:8]}"
     workdir.mkdir(parents=True)
-    keys = {size: thumbnail_key(task.output_key, size) for size in SIZES}
+    keys = {size: blobkeys.poster(task.output_key, size) for size in SIZES}
     scratches = {key: deps.blobs.scratch_path(key) for key in (task.output_key, *keys.values())}
     events = _Events(deps, job_id, attempt)
     held = AsyncExitStack()  # the local copy of an uploaded source (S3 blob store), until the encode is done

@@ -52,7 +52,7 @@ async def test_an_uploaded_file_is_the_source_of_an_encode_job(
     for blob_key in (up["blob_key"], f"files/sha256/{'0' * 64}", "files/thumbs/x"):
         with pytest.raises(grpc.aio.AioRpcError) as refused:
             await create_job(platform, other, blob_key)
-        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert refused.value.code() == grpc.StatusCode.NOT_FOUND
         assert "No such upload" in (refused.value.details() or "")
 
     # Through the REST API: `sourceFileId` on POST /ondemand/encode; another account's id is not found.

@@ -1,9 +1,12 @@
-"""Uploaded files as encode sources: a `files/` blob key is a source only for an account that has the file.
+"""Blob keys as encode sources: a key is a source only for the account whose upload or stored file it is.
 
-Content is stored once for every account that uploads it, so its key (`files/sha256/<digest>`)
-must not let anyone who learns a digest read (and encode) another account's bytes. IngestService's
-ValidateSource, which jobs asks before it accepts a source, gets this check in front; other
-sources go to it unchanged.
+A key of the platform's blob store is visible in many places (a `/cdn` link shows an output's key),
+so no caller may name an arbitrary one: over gRPC exactly as over REST, ValidateSource (which jobs
+asks before it accepts a source) resolves a `blob_key` against the caller's own account first —
+one of its stored files (content is stored once for every account that uploads it, so knowing a
+digest is not enough: the account must have a file with it), or one of its classic jobs' uploads
+(the upload key names its account). Anything else — another account's upload, any output — is
+NOT_FOUND. Other kinds of source go to ValidateSource unchanged.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ from typing import Any
 import grpc
 
 from protos.ingest.v1 import ingest_pb2
-from services.common.errors import InvalidArgument, R
+from services.common import blobkeys
+from services.common.blobstore import check_key
+from services.common.errors import NotFound, R
 from services.common.identity import current_principal
 from services.ingest.domain import Deps
 from services.ingest.files import repository
 from services.ingest.files.deps import FileDeps
 from services.ingest.servicer import IngestServicer
-
-_PREFIX = "files/sha256/"
 
 
 class FileSourceGuard(IngestServicer):
@@ -31,13 +34,18 @@ class FileSourceGuard(IngestServicer):
     async def ValidateSource(
         self, request: ingest_pb2.ValidateSourceRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> ingest_pb2.ValidateSourceResponse:
-        key = request.source.blob_key if request.source.WhichOneof("kind") == "blob_key" else ""
-        if key.startswith("files/"):
-            digest = key.removeprefix(_PREFIX)
-            async with self._files.sessions() as session:
-                owned = key.startswith(_PREFIX) and await repository.account_has(
-                    session, current_principal().account_id, digest
-                )
-            if not owned:  # the answer for an upload that does not exist
-                raise InvalidArgument("No such upload.", reason=R.FILE_NOT_FOUND)
+        if request.source.WhichOneof("kind") == "blob_key" and not await self._owns(request.source.blob_key):
+            raise NotFound("No such upload.", reason=R.FILE_NOT_FOUND)  # the answer for one that does not exist
         return await super().ValidateSource(request, context)
+
+    async def _owns(self, key: str) -> bool:
+        try:
+            check_key(key)  # no `..`, no absolute paths: the key is what it says it is
+        except ValueError:
+            return False
+        account = current_principal().account_id
+        digest = blobkeys.content_digest(key)
+        if digest is not None:
+            async with self._files.sessions() as session:
+                return await repository.account_has(session, account, digest)
+        return blobkeys.upload_account(key) == account

@@ -11,26 +11,20 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from services.common import blobkeys
 from services.common.blobstore import BlobStore
 from services.common.errors import InvalidArgument, PermissionDenied, R
 from services.common.signing import UrlSigner
 
-STAGING_PREFIX = "files/incoming/"
+STAGING_PREFIX = blobkeys.FILE_STAGING
 _STAGING = re.compile(r"^files/incoming/[0-9a-f]{32}$")
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 SEAL_PURPOSE = "file-digest"
 
 
-def content_key(sha256: str) -> str:
-    return f"files/sha256/{sha256}"
-
-
-def thumbs_key(sha256: str) -> str:
-    return f"files/thumbs/{sha256}"
-
-
-def thumb_key(sha256: str, size: str) -> str:
-    return f"{thumbs_key(sha256)}/{size}.jpg"
+content_key = blobkeys.file_content
+thumbs_key = blobkeys.file_thumbs
+thumb_key = blobkeys.file_thumb
 
 
 def seal_signer(platform_key: bytes) -> UrlSigner:

@@ -9,8 +9,9 @@ from collections.abc import Mapping, Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from protos.common.v1 import media_pb2
+from services.common import blobkeys
 from services.common.clock import utcnow
-from services.common.errors import FailedPrecondition, R
+from services.common.errors import FailedPrecondition, NotFound, R
 from services.common.identity import Principal
 from services.jobs import options as encode_options
 from services.jobs import pricing, protomap, repository
@@ -36,6 +37,9 @@ async def attach_upload(
     """Records that the job's upload arrived: it becomes the job's source."""
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
+        if blob_key != blobkeys.upload_source(job.account_id, str(job.id)):
+            # Only the job's own upload: any other key (another account's output, a file) is not found.
+            raise NotFound("No such upload.", reason=R.FILE_NOT_FOUND)
         _created(job)
         if job.reserved_neu or job.source_url:
             raise FailedPrecondition("The job's source can no longer change.", reason=R.JOB_ACTIVE)
@@ -163,7 +167,7 @@ async def delete_job(deps: Deps, *, principal: Principal, job_id: str, hide: boo
     if not JobState(job.status).terminal:
         raise FailedPrecondition(f"The job is {job.status}: cancel it first.", reason=R.JOB_ACTIVE)
     keys = [job.output_key, *(t.get("key", "") for t in job.thumbnails or ())]
-    if job.source_key and job.source_key.startswith(f"uploads/{job.id}/"):
+    if job.source_key and blobkeys.is_upload_of(job.source_key, str(job.id)):
         keys.append(job.source_key)  # the job's own upload; a stored file (files/...) outlives its jobs
     deleted = await deps.delete_objects([k for k in keys if k]) if job.files_deleted_at is None else 0
     now = utcnow()

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from protos.common.v1 import errors_pb2, storage_pb2
 from protos.jobs.v1 import jobs_pb2
+from services.common import blobkeys
 from services.common.clock import utcnow
 from services.common.errors import DomainError
 from services.common.identity import Principal
@@ -80,7 +81,7 @@ def build(principal: Principal, prepared: Prepared) -> Job:
         metadata_json=request.metadata_json or None,
         priority=request.priority,
         output_expiry_seconds=request.output_expiry,
-        output_key=f"outputs/{job_id}/output.{EXTENSIONS[container]}",
+        output_key=blobkeys.output(job_id, EXTENSIONS[container]),
         output_filename=output_filename(filename or "output", str(request.options["resolution"]), container),
         source_spec=_customer(request.source),
         destination=request.deliver_to.SerializeToString() if request.deliver_to is not None else None,
