@@ -1,4 +1,4 @@
-"""The auth service as other processes use it: principals over the wire, API key lookups."""
+"""The auth service as other processes use it: principals over the wire, API key and session lookups."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ def principal_to_proto(principal: Principal) -> auth_pb2.Principal:
         role=principal.role,
         key_id=str(principal.key_id) if principal.key_id else "",
         session=principal.session,
+        session_id=str(principal.session_id) if principal.session_id else "",
     )
 
 
@@ -32,11 +33,12 @@ def principal_from_proto(p: auth_pb2.Principal) -> Principal:
         role=p.role,
         key_id=uuid.UUID(p.key_id) if p.key_id else None,
         session=p.session,
+        session_id=uuid.UUID(p.session_id) if p.session_id else None,
     )
 
 
 def remote_key_lookup(channel: grpc.aio.Channel, *, timeout: float) -> KeyLookup:
-    """Resolves raw API keys by asking the auth service (errors come back as its gRPC status)."""
+    """Resolves raw API keys and access tokens by asking the auth service (errors come back as its gRPC status)."""
     stub = auth_pb2_grpc.AuthServiceStub(channel)
 
     async def lookup(credential: str) -> tuple[Principal, str, float]:
@@ -55,7 +57,8 @@ async def open_resolver(
     timeout: float,
     nc: NATS | None = None,
 ) -> CredentialResolver:
-    """A resolver that asks the auth service about API keys (and hears its revocations on nc)."""
+    """A resolver that asks the auth service about API keys and logins (and hears its revocations on nc;
+    without nc, a revocation reaches it within the resolver's cache time)."""
     channel = open_channel(auth_addr, tracer_provider)
     stack.push_async_callback(channel.close)
     resolver = CredentialResolver(TokenSigner(platform_key), remote_key_lookup(channel, timeout=timeout))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -15,17 +15,21 @@ from services.common.keys import derive_key
 
 _AUDIENCE = "vidkiln-internal"
 _ISSUER = "vidkiln-auth"
+# No token lives longer (auth refuses settings beyond it): a process that remembers a revoked key or
+# session this long has outlived every token naming it.
+MAX_TOKEN_LIFETIME = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: its account, role, scopes and the key it used."""
+    """An authenticated caller: its account, role, scopes and the key (or login session) it used."""
 
     account_id: uuid.UUID
     scopes: frozenset[str]
     role: str = "USER"
     key_id: uuid.UUID | None = None
     session: bool = False  # a login session (access token), not an API key
+    session_id: uuid.UUID | None = None  # that login (its refresh-token chain): revoked by logout
 
 
 class TokenSigner:
@@ -53,6 +57,7 @@ class TokenSigner:
             "rol": principal.role,
             "kid": str(principal.key_id) if principal.key_id else None,
             "ses": principal.session,
+            "sid": str(principal.session_id) if principal.session_id else None,
             "aud": _AUDIENCE,
             "iss": _ISSUER,
             "iat": int(issued.timestamp()),
@@ -62,6 +67,10 @@ class TokenSigner:
 
     def verify(self, token: str) -> Principal:
         """The principal a token carries; Unauthenticated when it is forged, malformed or expired."""
+        return self.verify_expiring(token)[0]
+
+    def verify_expiring(self, token: str) -> tuple[Principal, datetime]:
+        """The principal a token carries and the moment the token expires."""
         try:
             claims = jwt.decode(
                 token,
@@ -71,16 +80,18 @@ class TokenSigner:
                 issuer=_ISSUER,
                 options={"require": ["exp", "sub", "aud", "iss"]},
             )
-            return Principal(
+            principal = Principal(
                 account_id=uuid.UUID(claims["sub"]),
                 scopes=frozenset(claims.get("scp") or ()),
                 role=str(claims.get("rol") or "USER"),
                 key_id=uuid.UUID(claims["kid"]) if claims.get("kid") else None,
                 session=bool(claims.get("ses")),
+                session_id=uuid.UUID(claims["sid"]) if claims.get("sid") else None,
             )
+            return principal, datetime.fromtimestamp(int(claims["exp"]), UTC)
         except jwt.ExpiredSignatureError as exc:
             raise Unauthenticated("The credentials have expired.", reason=R.TOKEN_EXPIRED) from exc
-        except (jwt.InvalidTokenError, ValueError, KeyError, TypeError) as exc:
+        except (jwt.InvalidTokenError, ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
             raise Unauthenticated("The credentials are not valid.", reason=R.TOKEN_INVALID) from exc
 
 

@@ -20,5 +20,6 @@ CANCEL_JOB = "cancel.job"  # core NATS: jobs.v1.CancelRequested
 CANCELED_BUCKET = "CANCELED"  # JetStream key-value: job id -> canceled
 
 KEY_REVOKED = "auth.key_revoked"  # core NATS: auth.v1.KeyRevoked
+SESSION_REVOKED = "auth.session_revoked"  # core NATS: auth.v1.SessionRevoked
 # core NATS: jobs.v1.Job, the whole record after each committed change (feeds the gateway's read model)
 JOB_VIEW = "view.job"

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19protos/auth/v1/auth.proto\x12\x0fvidkiln.auth.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"^\n\tPrincipal\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x0f\n\x07session\x18\x05 \x01(\x08\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"\x84\x01\n\x14\x41uthenticateResponse\x12-\n\tprincipal\x18\x01 \x01(\x0b\x32\x1a.vidkiln.auth.v1.Principal\x12\r\n\x05token\x18\x02 \x01(\t\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\'\n\x0eRefreshRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x10\n\x0eLogoutResponse\"\xa7\x01\n\tTokenPair\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x35\n\x11\x61\x63\x63\x65ss_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12refresh_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x13\n\x11GetAccountRequest\"\xaf\x01\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x16\n\x0e\x65mail_verified\x18\x04 \x01(\x08\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_sign_in_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe1\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x17\n\x0f\x65xpires_in_days\x18\x03 \x01(\x05\"\x14\n\x12ListApiKeysRequest\"<\n\x13ListApiKeysResponse\x12%\n\x04keys\x18\x01 \x03(\x0b\x32\x17.vidkiln.auth.v1.ApiKey\"\"\n\x10GetApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"%\n\x13\x44\x65leteApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteApiKeyResponse2\xdc\x05\n\x0b\x41uthService\x12[\n\x0c\x41uthenticate\x12$.vidkiln.auth.v1.AuthenticateRequest\x1a%.vidkiln.auth.v1.AuthenticateResponse\x12\x42\n\x05Login\x12\x1d.vidkiln.auth.v1.LoginRequest\x1a\x1a.vidkiln.auth.v1.TokenPair\x12\x46\n\x07Refresh\x12\x1f.vidkiln.auth.v1.RefreshRequest\x1a\x1a.vidkiln.auth.v1.TokenPair\x12I\n\x06Logout\x12\x1e.vidkiln.auth.v1.LogoutRequest\x1a\x1f.vidkiln.auth.v1.LogoutResponse\x12J\n\nGetAccount\x12\".vidkiln.auth.v1.GetAccountRequest\x1a\x18.vidkiln.auth.v1.Account\x12M\n\x0c\x43reateApiKey\x12$.vidkiln.auth.v1.CreateApiKeyRequest\x1a\x17.vidkiln.auth.v1.ApiKey\x12X\n\x0bListApiKeys\x12#.vidkiln.auth.v1.ListApiKeysRequest\x1a$.vidkiln.auth.v1.ListApiKeysResponse\x12G\n\tGetApiKey\x12!.vidkiln.auth.v1.GetApiKeyRequest\x1a\x17.vidkiln.auth.v1.ApiKey\x12[\n\x0c\x44\x65leteApiKey\x12$.vidkiln.auth.v1.DeleteApiKeyRequest\x1a%.vidkiln.auth.v1.DeleteApiKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19protos/auth/v1/auth.proto\x12\x0fvidkiln.auth.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"r\n\tPrincipal\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x0f\n\x07session\x18\x05 \x01(\x08\x12\x12\n\nsession_id\x18\x06 \x01(\t\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"\x84\x01\n\x14\x41uthenticateResponse\x12-\n\tprincipal\x18\x01 \x01(\x0b\x32\x1a.vidkiln.auth.v1.Principal\x12\r\n\x05token\x18\x02 \x01(\t\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"/\n\x0cLoginRequest\x12\r\n\x05\x65mail\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\"\'\n\x0eRefreshRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"&\n\rLogoutRequest\x12\x15\n\rrefresh_token\x18\x01 \x01(\t\"\x10\n\x0eLogoutResponse\"\xa7\x01\n\tTokenPair\x12\x14\n\x0c\x61\x63\x63\x65ss_token\x18\x01 \x01(\t\x12\x15\n\rrefresh_token\x18\x02 \x01(\t\x12\x35\n\x11\x61\x63\x63\x65ss_expires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12refresh_expires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x13\n\x11GetAccountRequest\"\xaf\x01\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12\x0c\n\x04role\x18\x03 \x01(\t\x12\x16\n\x0e\x65mail_verified\x18\x04 \x01(\x08\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_sign_in_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe1\x01\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0e\n\x06prefix\x18\x04 \x01(\t\x12\x0e\n\x06scopes\x18\x05 \x03(\t\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"L\n\x13\x43reateApiKeyRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06scopes\x18\x02 \x03(\t\x12\x17\n\x0f\x65xpires_in_days\x18\x03 \x01(\x05\"\x14\n\x12ListApiKeysRequest\"<\n\x13ListApiKeysResponse\x12%\n\x04keys\x18\x01 \x03(\x0b\x32\x17.vidkiln.auth.v1.ApiKey\"\"\n\x10GetApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"%\n\x13\x44\x65leteApiKeyRequest\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"\x16\n\x14\x44\x65leteApiKeyResponse2\xdc\x05\n\x0b\x41uthService\x12[\n\x0c\x41uthenticate\x12$.vidkiln.auth.v1.AuthenticateRequest\x1a%.vidkiln.auth.v1.AuthenticateResponse\x12\x42\n\x05Login\x12\x1d.vidkiln.auth.v1.LoginRequest\x1a\x1a.vidkiln.auth.v1.TokenPair\x12\x46\n\x07Refresh\x12\x1f.vidkiln.auth.v1.RefreshRequest\x1a\x1a.vidkiln.auth.v1.TokenPair\x12I\n\x06Logout\x12\x1e.vidkiln.auth.v1.LogoutRequest\x1a\x1f.vidkiln.auth.v1.LogoutResponse\x12J\n\nGetAccount\x12\".vidkiln.auth.v1.GetAccountRequest\x1a\x18.vidkiln.auth.v1.Account\x12M\n\x0c\x43reateApiKey\x12$.vidkiln.auth.v1.CreateApiKeyRequest\x1a\x17.vidkiln.auth.v1.ApiKey\x12X\n\x0bListApiKeys\x12#.vidkiln.auth.v1.ListApiKeysRequest\x1a$.vidkiln.auth.v1.ListApiKeysResponse\x12G\n\tGetApiKey\x12!.vidkiln.auth.v1.GetApiKeyRequest\x1a\x17.vidkiln.auth.v1.ApiKey\x12[\n\x0c\x44\x65leteApiKey\x12$.vidkiln.auth.v1.DeleteApiKeyRequest\x1a%.vidkiln.auth.v1.DeleteApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,39 +33,39 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'protos.auth.v1.auth_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PRINCIPAL']._serialized_start=79
-  _globals['_PRINCIPAL']._serialized_end=173
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=175
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=216
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=219
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=351
-  _globals['_LOGINREQUEST']._serialized_start=353
-  _globals['_LOGINREQUEST']._serialized_end=400
-  _globals['_REFRESHREQUEST']._serialized_start=402
-  _globals['_REFRESHREQUEST']._serialized_end=441
-  _globals['_LOGOUTREQUEST']._serialized_start=443
-  _globals['_LOGOUTREQUEST']._serialized_end=481
-  _globals['_LOGOUTRESPONSE']._serialized_start=483
-  _globals['_LOGOUTRESPONSE']._serialized_end=499
-  _globals['_TOKENPAIR']._serialized_start=502
-  _globals['_TOKENPAIR']._serialized_end=669
-  _globals['_GETACCOUNTREQUEST']._serialized_start=671
-  _globals['_GETACCOUNTREQUEST']._serialized_end=690
-  _globals['_ACCOUNT']._serialized_start=693
-  _globals['_ACCOUNT']._serialized_end=868
-  _globals['_APIKEY']._serialized_start=871
-  _globals['_APIKEY']._serialized_end=1096
-  _globals['_CREATEAPIKEYREQUEST']._serialized_start=1098
-  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1174
-  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1176
-  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1196
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1198
-  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1258
-  _globals['_GETAPIKEYREQUEST']._serialized_start=1260
-  _globals['_GETAPIKEYREQUEST']._serialized_end=1294
-  _globals['_DELETEAPIKEYREQUEST']._serialized_start=1296
-  _globals['_DELETEAPIKEYREQUEST']._serialized_end=1333
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=1335
-  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=1357
-  _globals['_AUTHSERVICE']._serialized_start=1360
-  _globals['_AUTHSERVICE']._serialized_end=2092
+  _globals['_PRINCIPAL']._serialized_end=193
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=195
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=236
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=239
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=371
+  _globals['_LOGINREQUEST']._serialized_start=373
+  _globals['_LOGINREQUEST']._serialized_end=420
+  _globals['_REFRESHREQUEST']._serialized_start=422
+  _globals['_REFRESHREQUEST']._serialized_end=461
+  _globals['_LOGOUTREQUEST']._serialized_start=463
+  _globals['_LOGOUTREQUEST']._serialized_end=501
+  _globals['_LOGOUTRESPONSE']._serialized_start=503
+  _globals['_LOGOUTRESPONSE']._serialized_end=519
+  _globals['_TOKENPAIR']._serialized_start=522
+  _globals['_TOKENPAIR']._serialized_end=689
+  _globals['_GETACCOUNTREQUEST']._serialized_start=691
+  _globals['_GETACCOUNTREQUEST']._serialized_end=710
+  _globals['_ACCOUNT']._serialized_start=713
+  _globals['_ACCOUNT']._serialized_end=888
+  _globals['_APIKEY']._serialized_start=891
+  _globals['_APIKEY']._serialized_end=1116
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=1118
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=1194
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=1196
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=1216
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=1218
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=1278
+  _globals['_GETAPIKEYREQUEST']._serialized_start=1280
+  _globals['_GETAPIKEYREQUEST']._serialized_end=1314
+  _globals['_DELETEAPIKEYREQUEST']._serialized_start=1316
+  _globals['_DELETEAPIKEYREQUEST']._serialized_end=1353
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_start=1355
+  _globals['_DELETEAPIKEYRESPONSE']._serialized_end=1377
+  _globals['_AUTHSERVICE']._serialized_start=1380
+  _globals['_AUTHSERVICE']._serialized_end=2112
 # @@protoc_insertion_point(module_scope)

@@ -30,12 +30,15 @@ class Principal(_message.Message):
     ROLE_FIELD_NUMBER: _builtins.int
     KEY_ID_FIELD_NUMBER: _builtins.int
     SESSION_FIELD_NUMBER: _builtins.int
+    SESSION_ID_FIELD_NUMBER: _builtins.int
     account_id: _builtins.str
     role: _builtins.str
     """USER or ADMIN"""
     key_id: _builtins.str
     session: _builtins.bool
     """authenticated by logging in (an access token), not by an API key"""
+    session_id: _builtins.str
+    """that login (its refresh-token chain); a logout revokes it"""
     @_builtins.property
     def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
     def __init__(
@@ -46,10 +49,11 @@ class Principal(_message.Message):
         role: _builtins.str = ...,
         key_id: _builtins.str = ...,
         session: _builtins.bool = ...,
+        session_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "key_id", b"key_id", "role", b"role", "scopes", b"scopes", "session", b"session"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "key_id", b"key_id", "role", b"role", "scopes", b"scopes", "session", b"session", "session_id", b"session_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -88,7 +88,8 @@ class AuthServiceServicer:
 
     def Authenticate(self, request, context):
         """Resolves a raw API key or an access token to its principal and a signed token that carries
-        it (services accept that token as `authorization: Bearer <token>`).
+        it (services accept that token as `authorization: Bearer <token>`). An access token of a
+        login that was logged out (or whose refresh chain was revoked) is refused.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -110,7 +111,7 @@ class AuthServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Logout(self, request, context):
-        """Revokes a refresh token (and its chain).
+        """Revokes a refresh token (and its chain, and every access token of it).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

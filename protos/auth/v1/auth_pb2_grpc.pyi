@@ -35,7 +35,8 @@ class AuthServiceStub:
     def __new__(cls, channel: _aio.Channel) -> AuthServiceAsyncStub: ...
     Authenticate: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AuthenticateRequest, _auth_pb2.AuthenticateResponse]
     """Resolves a raw API key or an access token to its principal and a signed token that carries
-    it (services accept that token as `authorization: Bearer <token>`).
+    it (services accept that token as `authorization: Bearer <token>`). An access token of a
+    login that was logged out (or whose refresh chain was revoked) is refused.
     """
     Login: _grpc.UnaryUnaryMultiCallable[_auth_pb2.LoginRequest, _auth_pb2.TokenPair]
     """Email and password -> a short-lived access token and a rotating refresh token."""
@@ -44,7 +45,7 @@ class AuthServiceStub:
     revokes the whole chain (it was stolen, or leaked).
     """
     Logout: _grpc.UnaryUnaryMultiCallable[_auth_pb2.LogoutRequest, _auth_pb2.LogoutResponse]
-    """Revokes a refresh token (and its chain)."""
+    """Revokes a refresh token (and its chain, and every access token of it)."""
     GetAccount: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetAccountRequest, _auth_pb2.Account]
     """The caller's own account."""
     CreateApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.ApiKey]
@@ -60,7 +61,8 @@ class AuthServiceAsyncStub(AuthServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     Authenticate: _aio.UnaryUnaryMultiCallable[_auth_pb2.AuthenticateRequest, _auth_pb2.AuthenticateResponse]  # type: ignore[assignment]
     """Resolves a raw API key or an access token to its principal and a signed token that carries
-    it (services accept that token as `authorization: Bearer <token>`).
+    it (services accept that token as `authorization: Bearer <token>`). An access token of a
+    login that was logged out (or whose refresh chain was revoked) is refused.
     """
     Login: _aio.UnaryUnaryMultiCallable[_auth_pb2.LoginRequest, _auth_pb2.TokenPair]  # type: ignore[assignment]
     """Email and password -> a short-lived access token and a rotating refresh token."""
@@ -69,7 +71,7 @@ class AuthServiceAsyncStub(AuthServiceStub):
     revokes the whole chain (it was stolen, or leaked).
     """
     Logout: _aio.UnaryUnaryMultiCallable[_auth_pb2.LogoutRequest, _auth_pb2.LogoutResponse]  # type: ignore[assignment]
-    """Revokes a refresh token (and its chain)."""
+    """Revokes a refresh token (and its chain, and every access token of it)."""
     GetAccount: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetAccountRequest, _auth_pb2.Account]  # type: ignore[assignment]
     """The caller's own account."""
     CreateApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.ApiKey]  # type: ignore[assignment]
@@ -88,7 +90,8 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.AuthenticateResponse, _abc.Awaitable[_auth_pb2.AuthenticateResponse]]:
         """Resolves a raw API key or an access token to its principal and a signed token that carries
-        it (services accept that token as `authorization: Bearer <token>`).
+        it (services accept that token as `authorization: Bearer <token>`). An access token of a
+        login that was logged out (or whose refresh chain was revoked) is refused.
         """
 
     @_abc_1.abstractmethod
@@ -115,7 +118,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.LogoutRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.LogoutResponse, _abc.Awaitable[_auth_pb2.LogoutResponse]]:
-        """Revokes a refresh token (and its chain)."""
+        """Revokes a refresh token (and its chain, and every access token of it)."""
 
     @_abc_1.abstractmethod
     def GetAccount(

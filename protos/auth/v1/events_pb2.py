@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprotos/auth/v1/events.proto\x12\x0fvidkiln.auth.v1\"\x1c\n\nKeyRevoked\x12\x0e\n\x06key_id\x18\x01 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprotos/auth/v1/events.proto\x12\x0fvidkiln.auth.v1\"\x1c\n\nKeyRevoked\x12\x0e\n\x06key_id\x18\x01 \x01(\t\"$\n\x0eSessionRevoked\x12\x12\n\nsession_id\x18\x01 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,4 +33,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_KEYREVOKED']._serialized_start=48
   _globals['_KEYREVOKED']._serialized_end=76
+  _globals['_SESSIONREVOKED']._serialized_start=78
+  _globals['_SESSIONREVOKED']._serialized_end=114
 # @@protoc_insertion_point(module_scope)
