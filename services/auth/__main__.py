@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -37,24 +38,34 @@ async def run(
         nc = await connect_nats(settings.nats_url, name="auth")
         stack.push_async_callback(nc.drain)
 
-        async def announce_revoked(key_id: str) -> None:
-            await nc.publish(subjects.KEY_REVOKED, events_pb2.KeyRevoked(key_id=key_id).SerializeToString())
-            await nc.flush()
-
-        deps = domain.Deps(
-            sessions=sessions,
-            signer=signer,
-            announce_revoked=announce_revoked,
-            access_ttl=timedelta(minutes=settings.access_token_minutes),
-            refresh_ttl=timedelta(days=settings.refresh_token_days),
-        )
-
         async def lookup(credential: str) -> tuple[Principal, str, float]:
             principal, token, expires = await domain.authenticate(deps, credential=credential)
             return principal, token, expires.timestamp()
 
         resolver = CredentialResolver(signer, lookup)
         await resolver.listen(nc)
+
+        # Auth's own cache drops a revoked credential before the use case returns (not when the
+        # broadcast comes back round), so the next call to auth itself is refused for certain.
+        async def announce_revoked(key_id: str) -> None:
+            resolver.revoked(uuid.UUID(key_id))
+            await nc.publish(subjects.KEY_REVOKED, events_pb2.KeyRevoked(key_id=key_id).SerializeToString())
+            await nc.flush()
+
+        async def announce_session_revoked(session_id: str) -> None:
+            resolver.session_revoked(uuid.UUID(session_id))
+            message = events_pb2.SessionRevoked(session_id=session_id)
+            await nc.publish(subjects.SESSION_REVOKED, message.SerializeToString())
+            await nc.flush()
+
+        deps = domain.Deps(
+            sessions=sessions,
+            signer=signer,
+            announce_revoked=announce_revoked,
+            announce_session_revoked=announce_session_revoked,
+            access_ttl=timedelta(minutes=settings.access_token_minutes),
+            refresh_ttl=timedelta(days=settings.refresh_token_days),
+        )
         grpc_server = await create_server(settings.grpc_listen, deps, resolver, tracer_provider)
         await grpc_server.serving()
         on_ready(grpc_server.port)

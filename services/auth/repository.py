@@ -71,3 +71,13 @@ async def revoke_family(*, session: AsyncSession, family_id: uuid.UUID, at: date
         .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
         .values(revoked_at=at)
     )
+
+
+async def family_is_live(*, session: AsyncSession, family_id: uuid.UUID) -> bool:
+    """Whether a chain exists and none of it is revoked (a revocation revokes the whole chain, so one
+    revoked link is enough: it also covers a link minted while the chain was being revoked)."""
+    query = select(func.count(), func.count(col(RefreshToken.revoked_at))).where(
+        col(RefreshToken.family_id) == family_id
+    )
+    links, revoked = (await session.exec(query)).one()
+    return int(links) > 0 and int(revoked) == 0

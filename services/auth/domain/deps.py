@@ -23,7 +23,7 @@ ALL_SCOPES = (
 ROLES = ("USER", "ADMIN")
 
 
-async def _nobody_listens(_key_id: str) -> None:
+async def _nobody_listens(_revoked_id: str) -> None:
     return None
 
 
@@ -32,6 +32,7 @@ class Deps:
     sessions: Sessions
     signer: TokenSigner
     hasher: PasswordHasher = field(default_factory=PasswordHasher)  # argon2id, memory-hard
-    announce_revoked: Callable[[str], Awaitable[None]] = _nobody_listens
+    announce_revoked: Callable[[str], Awaitable[None]] = _nobody_listens  # an API key's id
+    announce_session_revoked: Callable[[str], Awaitable[None]] = _nobody_listens  # a login's (chain's) id
     access_ttl: timedelta = timedelta(minutes=15)
     refresh_ttl: timedelta = timedelta(days=30)

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from services.auth import repository
 from services.auth.domain.accounts import create_account
 from services.auth.domain.deps import ALL_SCOPES, Deps
+from services.auth.domain.sessions import check_session
 from services.auth.models import ApiKey
 from services.common.clock import utcnow
 from services.common.credentials import KEY_PREFIX
@@ -115,8 +116,10 @@ async def delete_api_key(deps: Deps, *, account_id: uuid.UUID, key_id: str) -> N
 async def authenticate(deps: Deps, *, credential: str) -> tuple[Principal, str, datetime]:
     """The principal behind a raw API key (or an access token), with a signed token carrying it."""
     if not credential.startswith(KEY_PREFIX):
-        principal = deps.signer.verify(credential)  # an access token: valid as it is
-        return principal, credential, utcnow() + deps.signer.ttl
+        principal, expires = deps.signer.verify_expiring(credential)
+        if principal.session:
+            await check_session(deps, principal)  # an access token lives only as long as its login
+        return principal, credential, expires
     now = utcnow()
     async with deps.sessions.begin() as session:
         key = await repository.get_key_by_hash(session=session, key_hash=hash_key(credential))
