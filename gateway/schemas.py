@@ -170,7 +170,7 @@ class ApiKeyCreateRequest(Body):
             ]
         ]
         | None
-    ) = None  # left out: every scope; [] : none
+    ) = None  # left out: the default (every scope but tokens:write); [] : none
     expires_in_days: int | None = Field(None, ge=1, le=365)
 
 

@@ -9,7 +9,6 @@ from aiohttp import web
 
 from gateway.auth import CALLER, public, session_only
 from gateway.clients import CLIENTS
-from gateway.permissions import PERMISSIONS
 from gateway.schemas import ApiKeyCreateRequest, LoginRequest, RefreshRequest, read_json
 from gateway.views import iso
 from protos.auth.v1 import auth_pb2
@@ -92,7 +91,8 @@ async def create_key(request: web.Request) -> web.Response:
     key = await clients.auth.CreateApiKey(
         auth_pb2.CreateApiKeyRequest(
             name=body.name,
-            scopes=sorted(PERMISSIONS) if body.scopes is None else body.scopes,
+            scopes=body.scopes or [],
+            default_scopes=body.scopes is None,  # auth decides the default: every scope but tokens:write
             expires_in_days=body.expires_in_days or 0,
         ),
         timeout=clients.timeout,

@@ -10,6 +10,7 @@ from protos.auth.v1 import auth_pb2, auth_pb2_grpc
 from services.auth import domain
 from services.auth.models import Account, ApiKey
 from services.common.auth_client import principal_to_proto
+from services.common.errors import FieldViolation, InvalidArgument, R
 from services.common.identity import current_principal
 from services.common.timestamps import timestamp
 
@@ -42,11 +43,17 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return _account(await domain.get_account(self._deps, account_id=current_principal().account_id))
 
     async def CreateApiKey(self, request: auth_pb2.CreateApiKeyRequest, context: Context) -> auth_pb2.ApiKey:
+        if request.default_scopes and request.scopes:
+            raise InvalidArgument(
+                "Ask for the default scopes or for a list of scopes, not both.",
+                reason=R.BODY_INVALID,
+                violations=[FieldViolation("scopes", "must be empty with default_scopes")],
+            )
         issued = await domain.create_api_key(
             self._deps,
             account_id=current_principal().account_id,
             name=request.name,
-            scopes=list(request.scopes),
+            scopes=domain.DEFAULT_SCOPES if request.default_scopes else list(request.scopes),
             expires_in_days=request.expires_in_days or None,
         )
         answer = _key(issued.key)

@@ -313,12 +313,15 @@ class CreateApiKeyRequest(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     SCOPES_FIELD_NUMBER: _builtins.int
     EXPIRES_IN_DAYS_FIELD_NUMBER: _builtins.int
+    DEFAULT_SCOPES_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     expires_in_days: _builtins.int
     """0: never expires"""
+    default_scopes: _builtins.bool
+    """The scopes were left out: every scope but tokens:write (scopes must then be empty)."""
     @_builtins.property
     def scopes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """empty: none"""
+        """empty: none (unless default_scopes)"""
 
     def __init__(
         self,
@@ -326,10 +329,11 @@ class CreateApiKeyRequest(_message.Message):
         name: _builtins.str = ...,
         scopes: _abc.Iterable[_builtins.str] | None = ...,
         expires_in_days: _builtins.int = ...,
+        default_scopes: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["expires_in_days", b"expires_in_days", "name", b"name", "scopes", b"scopes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["default_scopes", b"default_scopes", "expires_in_days", b"expires_in_days", "name", b"name", "scopes", b"scopes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

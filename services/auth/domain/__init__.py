@@ -8,7 +8,7 @@ from services.auth.domain.accounts import (
     set_password,
     verify_password,
 )
-from services.auth.domain.deps import ALL_SCOPES, ROLES, Deps
+from services.auth.domain.deps import ALL_SCOPES, DEFAULT_SCOPES, ROLES, Deps
 from services.auth.domain.keys import (
     IssuedKey,
     authenticate,
@@ -23,6 +23,7 @@ from services.auth.domain.sessions import Tokens, login, logout, refresh, sessio
 
 __all__ = [
     "ALL_SCOPES",
+    "DEFAULT_SCOPES",
     "ROLES",
     "Deps",
     "IssuedKey",

@@ -20,6 +20,9 @@ ALL_SCOPES = (
     "webhooks:manage",
     "credentials:manage",
 )
+# A key made without a scope list: everything but moving credits (POST /tokens/reserve|release|deduct),
+# which a leaked CI key should not be able to do unless someone asked for it.
+DEFAULT_SCOPES = tuple(scope for scope in ALL_SCOPES if scope != "tokens:write")
 ROLES = ("USER", "ADMIN")
 
 

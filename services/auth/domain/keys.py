@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from services.auth import repository
 from services.auth.domain.accounts import create_account
-from services.auth.domain.deps import ALL_SCOPES, Deps
+from services.auth.domain.deps import ALL_SCOPES, DEFAULT_SCOPES, Deps
 from services.auth.domain.sessions import check_session
 from services.auth.models import ApiKey
 from services.common.clock import utcnow
@@ -59,10 +59,10 @@ async def create_api_key(
     *,
     account_id: uuid.UUID,
     name: str,
-    scopes: Iterable[str] = ALL_SCOPES,
+    scopes: Iterable[str] = DEFAULT_SCOPES,
     expires_in_days: int | None = None,
 ) -> IssuedKey:
-    """Mints a key; only its hash and display prefix are stored."""
+    """Mints a key (by default without tokens:write); only its hash and display prefix are stored."""
     violations = []
     if not name.strip() or len(name) > 255:
         violations.append(FieldViolation("name", "must be 1 to 255 characters"))
@@ -139,9 +139,12 @@ async def authenticate(deps: Deps, *, credential: str) -> tuple[Principal, str, 
 
 
 async def bootstrap_admin(deps: Deps, *, email: str = "admin@localhost") -> IssuedKey | None:
-    """On a fresh platform, the first (admin) account and a key with every scope; else None."""
+    """On a fresh platform, the first (admin) account and a key with every scope; else None.
+
+    tokens:write included: it is the operator's own key, shown once at first run, and the one way
+    to reach every route before anyone has logged in."""
     async with deps.sessions.begin() as session:
         if await repository.count_accounts(session=session) > 0:
             return None
     account = await create_account(deps, email=email, role="ADMIN", email_verified=True)
-    return await create_api_key(deps, account_id=account.id, name="admin (first run)")
+    return await create_api_key(deps, account_id=account.id, name="admin (first run)", scopes=ALL_SCOPES)
