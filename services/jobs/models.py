@@ -120,6 +120,20 @@ class Reservation(JobsTable, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+class CallerHold(JobsTable, table=True):
+    """Credits a caller set aside for one of its jobs through POST /tokens/reserve: its own, apart from the
+    reservation the platform holds for the job it runs (which only the job's outcome settles)."""
+
+    __tablename__ = "credit_caller_holds"
+
+    job_id: uuid.UUID = Field(primary_key=True)
+    account_id: uuid.UUID = Field(index=True)
+    trial_part: int = 0
+    paid_part: int = 0
+    charged: int = 0  # what /tokens/deduct took from it
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 class LedgerEntry(JobsTable, table=True):
     """Append-only: every change of an account's credits, with the balances after it."""
 

@@ -88,10 +88,15 @@ async def test_manual_reserve_release_and_deduct(env: Env) -> None:
     done, after = await domain.adjust(
         env.deps, principal=principal, operation=op.CREDIT_OPERATION_DEDUCT, job_id=job.id, amount=2
     )
-    assert (done, after.available, after.reserved) == (2, 598, 0)  # charged 2, the other 4 held came back
+    # Charged 2 of the caller's hold and the other 3 of it came back; the platform's 1 for the job stays held.
+    assert (done, after.available, after.reserved) == (2, 597, 1)
     other = Principal(account_id=uuid.uuid4(), scopes=ALL)
     with pytest.raises(DomainError):  # another account's job is not found
         await domain.adjust(env.deps, principal=other, operation=op.CREDIT_OPERATION_RESERVE, job_id=job.id, amount=1)
+    for operation in (op.CREDIT_OPERATION_RELEASE, op.CREDIT_OPERATION_DEDUCT):
+        with pytest.raises(DomainError) as refused:  # the platform's reservation is not the caller's to move
+            await domain.adjust(env.deps, principal=principal, operation=operation, job_id=job.id, amount=10**9)
+        assert refused.value.reason == R.REQUEST_INVALID
     kinds = [kind for kind, *_ in await ledger(env, principal.account_id)]
     assert kinds == ["trial_grant", "reserve", "reserve", "release", "deduct", "release"]
 

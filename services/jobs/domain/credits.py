@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common.clock import utcnow
 from services.common.errors import FailedPrecondition, InvalidArgument, PaymentRequired, R
-from services.jobs.models import CreditAccount, LedgerEntry, Reservation
+from services.jobs.models import CallerHold, CreditAccount, LedgerEntry, Reservation
 
 
 @dataclass(frozen=True)
@@ -95,14 +95,11 @@ def _insufficient(needed: int, available: int) -> PaymentRequired:
     )
 
 
-async def reserve(
-    session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int, *, new: bool = False
-) -> Reservation:
-    """Holds `amount` for the job (trial credits first); 402 insufficient_tokens when short, before
-    anything changed. `new`: the job is being created, so it holds nothing yet (no lookup)."""
+def _take(account: CreditAccount, amount: int, now: datetime) -> int:
+    """Moves `amount` from the account's pools to reserved (trial first); the trial part. 402 when short,
+    before anything changed."""
     if amount < 1:
         raise InvalidArgument("An amount must be at least 1.", reason=R.BODY_INVALID)
-    now = utcnow()
     usable_trial = _trial_usable(account, now)
     if usable_trial + account.paid < amount:
         raise _insufficient(amount, usable_trial + account.paid)
@@ -110,6 +107,30 @@ async def reserve(
     account.trial -= from_trial
     account.paid -= amount - from_trial
     account.reserved += amount
+    return from_trial
+
+
+def _give_back(account: CreditAccount, held: Reservation | CallerHold, amount: int | None) -> int:
+    """Returns what `held` holds (all, or up to `amount`) to the pools; how many came back."""
+    back = held.trial_part + held.paid_part if amount is None else min(amount, held.trial_part + held.paid_part)
+    to_paid = min(back, held.paid_part)  # paid credits go back first: trial ones may have expired
+    to_trial = back - to_paid
+    held.paid_part -= to_paid
+    held.trial_part -= to_trial
+    account.paid += to_paid
+    account.trial += to_trial
+    account.reserved -= back
+    held.updated_at = utcnow()
+    return back
+
+
+async def reserve(
+    session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int, *, new: bool = False
+) -> Reservation:
+    """Holds `amount` for the job the platform runs (trial credits first); 402 insufficient_tokens when short,
+    before anything changed. `new`: the job is being created, so it holds nothing yet (no lookup)."""
+    now = utcnow()
+    from_trial = _take(account, amount, now)
     held = None if new else await session.get(Reservation, job_id)
     if held is None:
         held = Reservation(job_id=job_id, account_id=account.account_id, updated_at=now)
@@ -128,17 +149,9 @@ async def release(session: AsyncSession, account: CreditAccount, job_id: uuid.UU
     held = await session.get(Reservation, job_id)
     if held is None or held.state != "held":
         return 0
-    back = held.trial_part + held.paid_part if amount is None else min(amount, held.trial_part + held.paid_part)
-    to_paid = min(back, held.paid_part)  # paid credits go back first: trial ones may have expired
-    to_trial = back - to_paid
-    held.paid_part -= to_paid
-    held.trial_part -= to_trial
-    account.paid += to_paid
-    account.trial += to_trial
-    account.reserved -= back
+    back = _give_back(account, held, amount)
     if held.trial_part + held.paid_part == 0:
         held.state = "released" if held.charged == 0 else "settled"
-    held.updated_at = utcnow()
     session.add(held)
     if back:
         _record(session, account, "release", back, job_id, None)
@@ -170,6 +183,63 @@ async def charge(session: AsyncSession, account: CreditAccount, job_id: uuid.UUI
     held.state = "settled"
     session.add(held)
     return from_held + extra
+
+
+_BY_CALLER = "by the caller (/tokens)"
+
+
+async def hold(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int) -> CallerHold:
+    """The caller sets `amount` aside for one of its jobs (POST /tokens/reserve): its own hold, which the
+    job's outcome never touches. 402 when short."""
+    now = utcnow()
+    from_trial = _take(account, amount, now)
+    held = await session.get(CallerHold, job_id)
+    if held is None:
+        held = CallerHold(job_id=job_id, account_id=account.account_id, updated_at=now)
+    held.trial_part += from_trial
+    held.paid_part += amount - from_trial
+    held.updated_at = now
+    session.add(held)
+    _record(session, account, "reserve", amount, job_id, _BY_CALLER)
+    return held
+
+
+async def _caller_hold(session: AsyncSession, job_id: uuid.UUID) -> CallerHold:
+    held = await session.get(CallerHold, job_id)
+    if held is None or held.trial_part + held.paid_part == 0:
+        # Never the platform's reservation for a job it runs: only what the caller set aside itself.
+        raise FailedPrecondition(
+            "You hold no credits for this job: only what POST /tokens/reserve set aside can be released or deducted.",
+            reason=R.REQUEST_INVALID,
+        )
+    return held
+
+
+async def release_hold(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int) -> int:
+    """Returns up to `amount` of the caller's own hold on the job (never more than it holds); how many."""
+    held = await _caller_hold(session, job_id)
+    back = _give_back(account, held, amount)
+    session.add(held)
+    _record(session, account, "release", back, job_id, _BY_CALLER)
+    return back
+
+
+async def deduct_hold(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int) -> int:
+    """Spends up to `amount` of the caller's own hold on the job and returns the rest of it (a capture of
+    a pre-authorisation); how many were spent."""
+    held = await _caller_hold(session, job_id)
+    spent = min(amount, held.trial_part + held.paid_part)
+    from_trial = min(spent, held.trial_part)
+    held.trial_part -= from_trial
+    held.paid_part -= spent - from_trial
+    account.reserved -= spent
+    held.charged += spent
+    _record(session, account, "deduct", spent, job_id, _BY_CALLER)
+    back = _give_back(account, held, None)
+    session.add(held)
+    if back:
+        _record(session, account, "release", back, job_id, _BY_CALLER)
+    return spent
 
 
 def grant(account: CreditAccount, session: AsyncSession, amount: int, *, trial_days: int | None, note: str) -> None:

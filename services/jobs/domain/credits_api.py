@@ -8,7 +8,7 @@ from protos.jobs.v1 import jobs_pb2
 from services.common.db import Sessions
 from services.common.errors import InvalidArgument, R
 from services.common.identity import Principal
-from services.jobs.domain import credits, dispatch
+from services.jobs.domain import credits
 from services.jobs.domain.deps import Deps
 from services.jobs.domain.queries import owned
 
@@ -22,29 +22,24 @@ async def get_balance(deps: Deps, *, principal: Principal) -> credits.Balance:
 async def adjust(
     deps: Deps, *, principal: Principal, operation: Op.ValueType, job_id: str, amount: int
 ) -> tuple[int, credits.Balance]:
-    """Reserve, release or deduct `amount` NEU for one of the caller's jobs; what was done and the
-    balance after it."""
+    """Reserve, release or deduct `amount` NEU for one of the caller's jobs; what was done and the balance
+    after it. These move only what the caller set aside itself (its hold on the job): never the reservation
+    the platform holds for a job it runs, never more than the hold, never for another account's job."""
     if amount < 1:
         raise InvalidArgument("amount must be at least 1.", reason=R.BODY_INVALID)
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
         account = await credits.lock_account(session, principal.account_id, deps.policy.trial)
         if operation == jobs_pb2.CREDIT_OPERATION_RESERVE:
-            await credits.reserve(session, account, job.id, amount)
-            job.reserved_neu += amount
+            await credits.hold(session, account, job.id, amount)
             done = amount
         elif operation == jobs_pb2.CREDIT_OPERATION_RELEASE:
-            done = await credits.release(session, account, job.id, amount)
-            job.reserved_neu -= done
+            done = await credits.release_hold(session, account, job.id, amount)
         elif operation == jobs_pb2.CREDIT_OPERATION_DEDUCT:
-            done = await credits.charge(session, account, job.id, amount)
-            job.charged_neu = (job.charged_neu or 0) + done
-            job.reserved_neu = 0
+            done = await credits.deduct_hold(session, account, job.id, amount)
         else:
             raise InvalidArgument("Unknown credit operation.", reason=R.REQUEST_INVALID)
-        session.add(job)
         balance = credits.balance_of(account)
-    await dispatch.announce(deps, job)
     return done, balance
 
 
