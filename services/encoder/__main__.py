@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -21,6 +22,8 @@ from services.encoder.config import Settings
 from services.encoder.domain import Deps, Running
 from services.encoder.isolation import warm_up
 from services.encoder.server import create_server
+
+logger = logging.getLogger(__name__)
 
 
 async def run(
@@ -57,6 +60,7 @@ async def run(
             watchdog=settings.encode_watchdog,
             opener=settings.destination_opener(),
         )
+        logger.info("encoder %s started; job logs show it as %s", deps.worker_id, deps.worker_alias)
         spec = consumers.consumer(deps, ack_wait=settings.task_ack_wait, max_deliver=settings.task_max_deliver)
         resolver = await open_resolver(
             stack,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import posixpath
@@ -64,6 +65,16 @@ class Deps:
     running: Running
     watchdog: float
     opener: Opener | None = None  # opens customer destinations (S3, Google Drive)
+
+    @property
+    def worker_alias(self) -> str:
+        """The worker as customers see it in job logs: stable, but no host name (operators map it back with
+        the service log's start line)."""
+        return public_worker(self.worker_id)
+
+
+def public_worker(worker_id: str) -> str:
+    return "worker-" + hashlib.sha256(worker_id.encode()).hexdigest()[:10]
 
 
 def _now() -> Timestamp:
@@ -178,7 +189,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
             source = workdir / "source"
             with deps.tracer.start_as_current_span("download source"):
                 await _download(deps, task.source, source)
-            events.log("INFO", "Source downloaded", {"bytes": source.stat().st_size, "worker": deps.worker_id})
+            events.log("INFO", "Source downloaded", {"bytes": source.stat().st_size, "worker": deps.worker_alias})
         job = EncodeJob(
             source=source,
             output=scratches[task.output_key],
@@ -191,7 +202,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
         events.log(
             "INFO",
             f"Transcoding to {o.codec} {o.resolution} {o.container}",
-            {"worker": deps.worker_id, "attempt": attempt, "preset": o.preset, "passes": o.passes or 1},
+            {"worker": deps.worker_alias, "attempt": attempt, "preset": o.preset, "passes": o.passes or 1},
         )
         with deps.tracer.start_as_current_span("transcode") as span:
             span.set_attribute("vidkiln.job_id", job_id)
