@@ -19,6 +19,7 @@ from services.common import subjects
 from services.common.db import open_database
 from services.common.errors import DomainError
 from services.common.identity import TokenSigner
+from services.common.lifecycle import prepare_process
 
 RUNTIME_FILE = "runtime.json"  # written by `vidkiln up` while it runs: where its NATS is
 
@@ -168,4 +169,5 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
+    prepare_process()  # a first command may create the data dir, the auth database and the key: owner-only
     return asyncio.run(_with_deps(f"{args.command} {args.action}", args))

@@ -23,9 +23,10 @@ from pydantic import Field
 from services.auth.domain import Deps, bootstrap_admin
 from services.auth.models import AuthTable
 from services.cli.admin import RUNTIME_FILE
-from services.common.config import BaseServiceSettings
+from services.common.config import BaseServiceSettings, write_private
 from services.common.db import open_database
 from services.common.identity import TokenSigner
+from services.common.lifecycle import prepare_process
 from services.jobs.domain import grant_credits
 from services.jobs.domain.credits import TrialPolicy
 from services.jobs.models import JobsTable
@@ -63,8 +64,8 @@ def write_nats_config(data_dir: Path, port: int) -> Path:
     store = (data_dir / "nats").resolve()
     store.mkdir(parents=True, exist_ok=True)
     config = store / "nats.conf"
-    config.write_text(
-        f'listen: "127.0.0.1:{port}"\njetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
+    write_private(
+        config, f'listen: "127.0.0.1:{port}"\njetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
     )
     return config
 
@@ -192,8 +193,8 @@ def _address(settings: UpSettings, name: str) -> str:
 
 async def up(stop: asyncio.Event) -> int:
     settings = UpSettings()
-    data_dir = settings.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # Before anything is created: the children inherit the umask, and the data dir is made or tightened 0700.
+    data_dir = prepare_process(settings.data_dir)
     key = settings.platform_key()  # generated once, here, before any child reads it
     async with open_database(settings.database_url_for("auth"), AuthTable.metadata) as sessions:
         admin = await bootstrap_admin(Deps(sessions=sessions, signer=TokenSigner(key)))
@@ -218,8 +219,9 @@ async def up(stop: asyncio.Event) -> int:
             config = write_nats_config(data_dir, port)
             await supervisor.spawn(Child("nats", [nats_binary(), "-c", str(config)], env))
             env["VIDKILN_NATS_URL"] = f"nats://127.0.0.1:{port}"
-        runtime = data_dir / RUNTIME_FILE  # lets `vidkiln keys revoke` reach the running platform
-        runtime.write_text(json.dumps({"nats_url": env["VIDKILN_NATS_URL"], "pid": os.getpid()}))
+        # Lets `vidkiln keys revoke` reach the running platform (owner-only, whatever an older version left).
+        runtime = {"nats_url": env.get("VIDKILN_NATS_URL", settings.nats_url), "pid": os.getpid()}
+        write_private(data_dir / RUNTIME_FILE, json.dumps(runtime))
         addrs = {name: _address(settings, name) for name in SERVICES}
         env.update({f"VIDKILN_{name.upper()}_ADDR": addr for name, addr in addrs.items()})
         for name in SERVICES:

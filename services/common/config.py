@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,11 @@ from services.common.netguard import TRUSTED, AddressPolicy
 
 if TYPE_CHECKING:
     from services.common.destinations import Opener
+
+logger = logging.getLogger(__name__)
+
+PRIVATE_DIR = 0o700  # the data directory and what vidkiln makes in it: the owner's alone
+PRIVATE_FILE = 0o600
 
 
 class BaseServiceSettings(BaseSettings):
@@ -110,7 +117,7 @@ class BaseServiceSettings(BaseSettings):
         if self.database_url:
             return self.database_url
         path = (self.data_dir / "db" / f"{service}.sqlite3").resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
         return f"sqlite+aiosqlite:///{path}"
 
     @property
@@ -131,7 +138,7 @@ def load_or_create_key(path: Path) -> bytes:
         return path.read_bytes().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -145,3 +152,63 @@ def load_or_create_key(path: Path) -> bytes:
     finally:
         tmp.unlink()
     return path.read_bytes().strip()
+
+
+def private_dirs(path: Path) -> None:
+    """Creates path and whichever of its parents are missing, each owner-only (0700).
+
+    Not `mkdir(parents=True)`: that gives the parents the umask's mode, and a first command run under umask 022
+    would leave the data directory open to other users."""
+    missing = []
+    for directory in (path, *path.parents):
+        if directory.is_dir():
+            break
+        missing.append(directory)
+    for directory in reversed(missing):
+        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+
+
+def secure_data_dir(path: Path) -> Path:
+    """The data directory, resolved: created owner-only (0700) when missing, else tightened when others may use it.
+
+    Tightening is the directory itself, which alone closes everything below it to other users, and its direct
+    entries (db/, blobs/, nats/, the key and runtime files): never a walk of every blob at every start. What this
+    user may not chmod (not its own) is logged as an error, and the process goes on."""
+    path = path.resolve()
+    private_dirs(path)
+    tightened, failed = [], []
+    for entry in (path, *sorted(path.iterdir())):
+        try:
+            mode = entry.lstat().st_mode
+            if stat.S_ISLNK(mode) or not mode & 0o077:
+                continue
+            entry.chmod(stat.S_IMODE(mode) & 0o700)  # the owner keeps what it had; group and others lose all
+        except FileNotFoundError:  # removed meanwhile (another process's scratch file)
+            continue
+        except PermissionError:
+            failed.append(entry.name if entry != path else ".")
+            continue
+        tightened.append(entry.name if entry != path else ".")
+    if tightened:
+        logger.warning("the data directory %s was open to other users; made owner-only: %s", path, ", ".join(tightened))
+    if failed:
+        logger.error(
+            "the data directory %s is open to other users and this user may not change %s: run chmod -R go= %s",
+            path,
+            ", ".join(failed),
+            path,
+        )
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Replaces the file with text, owner-only (0600) whatever the umask or the mode of the file it replaces."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,14 +1,29 @@
-"""Process lifecycle: run a service until SIGTERM or SIGINT, then let it shut down cleanly."""
+"""Process lifecycle: start owner-only, run a service until SIGTERM or SIGINT, then let it shut down cleanly."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+from services.common.config import BaseServiceSettings, secure_data_dir
+
+UMASK = 0o077  # files 0600, directories 0700: SQLite and its -wal/-shm, blobs, NATS's store, whatever a library makes
+
+
+def prepare_process(data_dir: Path | None = None) -> Path:
+    """What every vidkiln process does before it creates anything: umask 0o077, then the data directory created or
+    tightened (secure_data_dir). data_dir: default the one VIDKILN_DATA_DIR names. Returns it, resolved."""
+    os.umask(UMASK)
+    return secure_data_dir(data_dir if data_dir is not None else BaseServiceSettings().data_dir)
 
 
 def run_until_signal(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
-    """Runs main(stop) on a new loop; SIGTERM/SIGINT set `stop` and main winds down."""
+    """Prepares the process (prepare_process), then runs main(stop) on a new loop; SIGTERM/SIGINT set `stop` and
+    main winds down."""
+    prepare_process()
 
     async def runner() -> None:
         stop = asyncio.Event()
