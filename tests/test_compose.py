@@ -26,7 +26,8 @@ from pydantic_settings import BaseSettings
 
 from gateway.config import Settings as GatewaySettings
 from services.auth.config import Settings as AuthSettings
-from services.cli.up import free_port, nats_binary
+from services.cli.natsd import nats_binary
+from services.cli.up import free_port
 from services.encoder.config import Settings as EncoderSettings
 from services.ingest.config import Settings as IngestSettings
 from services.jobs.config import Settings as JobsSettings

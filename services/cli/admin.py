@@ -21,7 +21,7 @@ from services.common.errors import DomainError
 from services.common.identity import TokenSigner
 from services.common.lifecycle import prepare_process
 
-RUNTIME_FILE = "runtime.json"  # written by `vidkiln up` while it runs: where its NATS is
+RUNTIME_FILE = "runtime.json"  # written by `vidkiln up` while it runs (owner-only): its NATS URL, token included
 
 
 async def _with_deps(action: str, args: argparse.Namespace) -> int:
@@ -123,7 +123,9 @@ async def _broadcast_revocation(key_id: str) -> bool:
         except (OSError, ValueError, KeyError):
             return False
     try:
-        nc = await nats.connect(url, connect_timeout=1, max_reconnect_attempts=0, allow_reconnect=False)
+        nc = await nats.connect(
+            url, connect_timeout=1, max_reconnect_attempts=0, allow_reconnect=False, error_cb=_no_report
+        )
     except Exception:
         return False
     try:
@@ -132,6 +134,10 @@ async def _broadcast_revocation(key_id: str) -> bool:
         return True
     finally:
         await nc.close()
+
+
+async def _no_report(_exc: Exception) -> None:
+    """nats-py's default logs a traceback for a stale runtime file or a refused token: the caller falls back."""
 
 
 _COMMANDS = {

