@@ -16,10 +16,14 @@ import shlex
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
+import nats
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
@@ -32,6 +36,7 @@ from services.encoder.config import Settings as EncoderSettings
 from services.ingest.config import Settings as IngestSettings
 from services.jobs.config import Settings as JobsSettings
 from services.webhooks.config import Settings as WebhooksSettings
+from tests.security import assert_refused
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
@@ -99,11 +104,13 @@ def environment_of(service: dict[str, Any]) -> dict[str, str]:
     return {str(key): "" if value is None else str(value) for key, value in env.items()}
 
 
-def interpolate(value: str) -> str:
-    """Compose interpolation with nothing set: `${VAR:-default}` gives the default, `${VAR:?error}` a stand-in."""
+def interpolate(value: str, given: dict[str, str] | None = None) -> str:
+    """Compose interpolation with only `given` set: `${VAR:-default}` gives the default, `${VAR:?error}` a stand-in."""
 
     def substitute(match: re.Match[str]) -> str:
         op, arg = match["op"], match["arg"]
+        if given and match["name"] in given:
+            return given[match["name"]]
         if op is None:
             return ""
         if op.endswith("-"):
@@ -200,7 +207,9 @@ def test_each_process_gets_its_settings(compose: dict[str, Any], monkeypatch: py
             for key, value in env.items():
                 patch.setenv(key, interpolate(value))
             settings: Any = SETTINGS[module]()
-        assert settings.nats_url == "nats://nats:4222"
+        nats_url = urlsplit(settings.nats_url)
+        assert (nats_url.scheme, nats_url.hostname, nats_url.port) == ("nats", "nats", 4222)
+        assert nats_url.username == "required-nats_token" and nats_url.password is None  # the token, required
         assert settings.database_url.startswith("postgresql+asyncpg://")
         assert settings.database_url.endswith("@postgres:5432/vidkiln")
         assert settings.secret_key is not None
@@ -220,8 +229,8 @@ def test_peer_addresses_reach_the_services(compose: dict[str, Any]) -> None:
             host, port = env[f"VIDKILN_{name.upper()}_ADDR"].rsplit(":", 1)
             assert host == name
             assert environment_of(services[name])["VIDKILN_GRPC_LISTEN"] == f"0.0.0.0:{port}"
-        assert env["VIDKILN_NATS_URL"].split("//")[1].split(":")[0] in services
-        assert env["VIDKILN_OTLP_ENDPOINT"].split("//")[1].split(":")[0] in services
+        assert urlsplit(interpolate(env["VIDKILN_NATS_URL"])).hostname in services
+        assert urlsplit(env["VIDKILN_OTLP_ENDPOINT"]).hostname in services
 
 
 def test_dependencies_wait_for_health(compose: dict[str, Any]) -> None:
@@ -250,9 +259,11 @@ def test_nats_config_fsyncs_every_write(compose: dict[str, Any]) -> None:
     assert command_of(nats) in (["--config", target], ["-c", target])
 
 
-def test_nats_server_runs_the_config_with_fsync_always(compose: dict[str, Any], tmp_path: Path) -> None:
-    """The nats-server the project depends on loads the compose config and reports sync_always."""
-    content = config_content(compose, "nats")
+@contextmanager
+def compose_nats(compose: dict[str, Any], tmp_path: Path, given: dict[str, str]) -> Iterator[tuple[int, int]]:
+    """The nats-server the project depends on, running the compose config (interpolated with `given`) on free
+    loopback ports: yields the client and the monitoring port."""
+    content = interpolate(config_content(compose, "nats"), given)
     port, http = free_port(), free_port()
     for pattern, repl in (
         (r"^listen:.*$", f"listen: 127.0.0.1:{port}"),
@@ -270,16 +281,53 @@ def test_nats_server_runs_the_config_with_fsync_always(compose: dict[str, Any], 
             deadline = time.monotonic() + 15
             while True:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{http}/varz", timeout=2) as resp:
-                        varz = json.load(resp)
-                    break
+                    with urllib.request.urlopen(f"http://127.0.0.1:{http}/healthz", timeout=2):
+                        break
                 except OSError:
                     assert time.monotonic() < deadline, "nats-server did not answer"
                     time.sleep(0.1)
+            yield port, http
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_nats_server_runs_the_config_with_fsync_always(compose: dict[str, Any], tmp_path: Path) -> None:
+    """The nats-server the project depends on loads the compose config and reports sync_always."""
+    with compose_nats(compose, tmp_path, {}) as (_port, http):
+        with urllib.request.urlopen(f"http://127.0.0.1:{http}/varz", timeout=2) as resp:
+            varz = json.load(resp)
     assert varz["jetstream"]["config"]["sync_always"] is True
+
+
+def test_nats_wants_the_token_every_service_is_given(compose: dict[str, Any]) -> None:
+    """One required variable, NATS_TOKEN: in the server's authorization and in every process's NATS URL."""
+    content = config_content(compose, "nats")
+    # The whole block: the token and nothing else, from the variable, which compose refuses to leave unset (`:?`).
+    assert re.search(r'^authorization\s*\{\s*token:\s*"\$\{NATS_TOKEN:\?[^}]+\}"\s*\}', content, re.MULTILINE)
+    for name, svc in vidkiln_services(compose).items():
+        assert environment_of(svc)["VIDKILN_NATS_URL"].startswith("nats://${NATS_TOKEN:?"), name
+
+
+async def test_the_compose_nats_refuses_clients_without_the_token(compose: dict[str, Any], tmp_path: Path) -> None:
+    token = "c0ffee" * 8
+    with compose_nats(compose, tmp_path, {"NATS_TOKEN": token}) as (port, _http):
+        for refused in (f"nats://127.0.0.1:{port}", f"nats://{'0' * len(token)}@127.0.0.1:{port}"):
+            await assert_refused(refused)
+        # What the gateway is given, aimed at this server instead of the `nats` host.
+        given = urlsplit(
+            interpolate(environment_of(compose["services"]["gateway"])["VIDKILN_NATS_URL"], {"NATS_TOKEN": token})
+        )
+        nc = await nats.connect(
+            given._replace(netloc=f"{given.username}@127.0.0.1:{port}").geturl(),
+            connect_timeout=2,
+            max_reconnect_attempts=0,
+            allow_reconnect=False,
+        )
+        try:
+            await nc.jetstream().account_info()
+        finally:
+            await nc.close()
 
 
 def test_otel_collector_receives_otlp_grpc(compose: dict[str, Any]) -> None:
