@@ -12,7 +12,9 @@ from services.common.ratelimit import Limit
 class Settings(BaseServiceSettings):
     http_host: str = Field("127.0.0.1", description="Address the REST API listens on.")
     http_port: int = Field(8080, description="Port the REST API listens on (0: any free port).")
-    public_url: str | None = Field(None, description="Base URL clients use (download links); default: request's.")
+    public_url: str | None = Field(
+        None, description="Base URL clients use (links); default: the address the connection reached, never Host."
+    )
     max_body_bytes: int = Field(1024 * 1024, description="Largest JSON request body accepted.")
     max_upload_bytes: int = Field(50 * 1024**3, description="Largest source uploaded through the gateway.")
     auth_cache_seconds: float = Field(5.0, description="How long a resolved API key is reused without asking auth.")

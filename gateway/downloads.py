@@ -15,7 +15,7 @@ from aiohttp import web
 from gateway.blobresponse import serve_stored
 from protos.jobs.v1 import jobs_pb2
 from services.common.blobstore import BlobStore, LocalBlobStore
-from services.common.errors import NotFound, PermissionDenied, R
+from services.common.errors import NotFound, PermissionDenied, R, Unavailable
 from services.common.signing import UrlSigner
 
 SIGNER = web.AppKey("url_signer", UrlSigner)
@@ -35,8 +35,21 @@ def download_url(request: web.Request, job: jobs_pb2.Job, now: datetime) -> str 
 
 
 def public_base(request: web.Request) -> str:
-    """Where callers reach this gateway: the configured public URL, else the request's origin."""
-    return (request.app[PUBLIC_URL] or str(request.url.origin())).rstrip("/")
+    """Where callers reach this gateway: the configured public URL, else the address this connection reached.
+
+    Never the request's Host header: a link built from it points wherever the caller says (a `Host:
+    evil.example` request would get `http://evil.example/cdn/...` links to hand out)."""
+    return request.app[PUBLIC_URL].rstrip("/") or _bound_origin(request)
+
+
+def _bound_origin(request: web.Request) -> str:
+    transport = request.transport
+    sockname = transport.get_extra_info("sockname") if transport is not None else None
+    if not sockname:
+        raise Unavailable("The connection is gone.", reason=R.UNAVAILABLE)
+    host, port = str(sockname[0]), int(sockname[1])
+    scheme = "https" if transport is not None and transport.get_extra_info("sslcontext") else "http"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 def check_link(

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from multidict import CIMultiDictProxy
-from opentelemetry.sdk.trace import TracerProvider
 
-from tests.conftest import start_platform
-from tests.harness import NatsServer, Platform
-
-
-@pytest.fixture
-async def edge(tmp_path: Path, nats: NatsServer, tracer_provider: TracerProvider) -> AsyncIterator[Platform]:
-    started = await start_platform(tmp_path, nats, None, tracer_provider, encoder=False)
-    async with started.stack:
-        yield started
+from tests.harness import Platform
 
 
 @pytest.fixture

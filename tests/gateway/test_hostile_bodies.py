@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import aiohttp
 import grpc
 import pytest
-from opentelemetry.sdk.trace import TracerProvider
 
 from protos.common.v1 import storage_pb2
 from protos.jobs.v1 import jobs_pb2, jobs_pb2_grpc
 from services.common.errors import R
 from services.common.grpc_client import peer_error
 from services.common.identity import bearer_metadata
-from tests.conftest import start_platform
-from tests.harness import NatsServer, Platform
+from tests.harness import Platform
 
 DEEP = b'{"metadata": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
 SURROGATE = b'{"sourceUrl": "http://127.0.0.1:1/a.mp4", "metadata": {"\\ud800": 1}}'
@@ -30,13 +26,6 @@ ROUTES = [
     ("/api/v1/webhooks", "media"),
     ("/api/v1/files/00000000-0000-0000-0000-000000000000/signed-url", "media"),
 ]
-
-
-@pytest.fixture
-async def edge(tmp_path: Path, nats: NatsServer, tracer_provider: TracerProvider) -> AsyncIterator[Platform]:
-    started = await start_platform(tmp_path, nats, None, tracer_provider, encoder=False)
-    async with started.stack:
-        yield started
 
 
 def _code(body: dict[str, object], dialect: str) -> object:
