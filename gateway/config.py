@@ -20,6 +20,12 @@ class Settings(BaseServiceSettings):
     auth_cache_seconds: float = Field(5.0, description="How long a resolved API key is reused without asking auth.")
     rate_limit_per_minute: int = Field(100, description="Encode API: requests a minute per API key, all routes.")
     rate_limit_encode_per_minute: int = Field(10, description="Encode API: POST /ondemand/encode a minute per key.")
+    rate_limit_account_per_minute: int = Field(
+        300, description="Encode API: requests a minute per account, all its keys and sessions together."
+    )
+    rate_limit_encode_account_per_minute: int = Field(
+        30, description="Encode API: POST /ondemand/encode a minute per account, all its keys together."
+    )
     media_rate_limit_per_hour: int = Field(1000, description="Media API: requests an hour per user.")
     media_upload_per_hour: int = Field(100, description="Media API: file uploads an hour per user.")
     media_generate_per_hour: int = Field(10, description="Media API: video generations an hour per user.")
@@ -31,6 +37,8 @@ class Settings(BaseServiceSettings):
         return Limits(
             encode=Limit("encode", self.rate_limit_per_minute, 60.0),
             encode_create=Limit("encode-create", self.rate_limit_encode_per_minute, 60.0),
+            encode_account=Limit("encode-account", self.rate_limit_account_per_minute, 60.0),
+            encode_create_account=Limit("encode-create-account", self.rate_limit_encode_account_per_minute, 60.0),
             media=Limit("media", self.media_rate_limit_per_hour, 3600.0),
             media_upload=Limit("media-upload", self.media_upload_per_hour, 3600.0),
             media_generate=Limit("media-generate", self.media_generate_per_hour, 3600.0),

@@ -1,9 +1,10 @@
 """Rate limits at the edge: which limits a request counts against, 429s, and the headers.
 
 The Encode API counts per API key (100 a minute across routes, 10 a minute for POST
-/ondemand/encode); the Media API per user and per hour (1000 in all, 100 uploads, 10 video
-generations, 500 system calls). Logins count per client address. State lives in NATS, so the
-limits hold however many gateways serve the traffic.
+/ondemand/encode) and, so that more keys do not mean more budget, per account over all its keys
+and sessions (300 and 30 a minute); the Media API per user and per hour (1000 in all, 100
+uploads, 10 video generations, 500 system calls). Logins count per client address. State lives
+in NATS, so the limits hold however many gateways serve the traffic.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ DECISION = web.RequestKey("rate_limit", Decision)
 class Limits:
     encode: Limit
     encode_create: Limit
+    encode_account: Limit  # every key and session of one account together
+    encode_create_account: Limit
     media: Limit
     media_upload: Limit
     media_generate: Limit
@@ -37,8 +40,8 @@ class Limits:
 LIMITS = web.AppKey("rate_limits", Limits)
 
 
-def applicable(request: web.Request, limits: Limits) -> tuple[list[Limit], str] | None:
-    """The limits this request counts against, and whose budget it spends (None: not limited)."""
+def applicable(request: web.Request, limits: Limits) -> list[tuple[Limit, str]] | None:
+    """The budgets this request counts against: (limit, whose budget) pairs; None when it is not limited."""
     caller = request.get(CALLER)
     address = request.remote or "unknown"
     path, method = request.path, request.method
@@ -51,17 +54,18 @@ def applicable(request: web.Request, limits: Limits) -> tuple[list[Limit], str] 
             chosen.append(limits.media_generate)
         if path.startswith("/api/v1/system/"):
             chosen.append(limits.media_system)
-        return chosen, subject
+        return [(limit, subject) for limit in chosen]
     if path in ("/auth/login", "/auth/refresh"):
-        return [limits.login], f"ip:{address}"
+        return [(limits.login, f"ip:{address}")]
     if caller is None:
         return None  # public routes: health, signed downloads
     principal = caller.principal
-    subject = f"key:{principal.key_id}" if principal.key_id else f"account:{principal.account_id}"
-    chosen = [limits.encode]
+    account = f"account:{principal.account_id}"
+    own = f"key:{principal.key_id}" if principal.key_id else account
+    budgets = [(limits.encode, own), (limits.encode_account, account)]
     if method == "POST" and path == "/ondemand/encode":
-        chosen.append(limits.encode_create)
-    return chosen, subject
+        budgets += [(limits.encode_create, own), (limits.encode_create_account, account)]
+    return budgets
 
 
 @web.middleware
@@ -72,20 +76,21 @@ async def rate_limit_middleware(
     found = applicable(request, request.app[LIMITS]) if request.match_info.http_exception is None else None
     if found is None:
         return await handler(request)
-    decision = await request.app[LIMITER].hit_all(*found)
+    decision = await request.app[LIMITER].hit_each(found)
     request[DECISION] = decision
     if not decision.allowed:
         wait = math.ceil(decision.retry_after)
         raise ResourceExhausted(
-            f"Rate limit exceeded: {decision.limit} requests per {_period(found[0])}. Try again in {wait} s.",
+            f"Rate limit exceeded: {decision.limit} requests per {_period(found, decision)}. Try again in {wait} s.",
             reason=R.RATE_LIMITED,
             metadata={"retryAfter": str(wait), "limit": str(decision.limit)},
         )
     return await handler(request)
 
 
-def _period(limits: list[Limit]) -> str:
-    period = min(limits, key=lambda limit: limit.limit).period
+def _period(budgets: list[tuple[Limit, str]], decision: Decision) -> str:
+    """The period of the budget that decided (the one with the decision's limit)."""
+    period = next((limit.period for limit, _ in budgets if limit.limit == decision.limit), budgets[0][0].period)
     return "hour" if period >= 3600 else "minute" if period >= 60 else f"{period:.0f} s"
 
 

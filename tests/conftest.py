@@ -38,7 +38,12 @@ from tests.media import audio_only, synthesize
 
 PG_URL = os.environ.get("VIDKILN_TEST_DATABASE_URL")
 # Tests poll fast; only the rate-limit tests run with the real limits.
-GENEROUS_LIMITS: dict[str, Any] = {"rate_limit_per_minute": 100_000, "rate_limit_encode_per_minute": 10_000}
+GENEROUS_LIMITS: dict[str, Any] = {
+    "rate_limit_per_minute": 100_000,
+    "rate_limit_encode_per_minute": 10_000,
+    "rate_limit_account_per_minute": 100_000,
+    "rate_limit_encode_account_per_minute": 10_000,
+}
 DATABASES = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
 
 

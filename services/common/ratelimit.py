@@ -112,18 +112,24 @@ class RateLimiter:
         return await self._charge(limit, _key(limit, subject), None)
 
     async def hit_all(self, limits: Sequence[Limit], subject: str) -> Decision:
-        """Counts one request against every limit; returns the most restrictive decision.
+        """Counts one request of `subject` against every limit; returns the most restrictive decision."""
+        return await self.hit_each([(limit, subject) for limit in limits])
+
+    async def hit_each(self, budgets: Sequence[tuple[Limit, str]]) -> Decision:
+        """Counts one request against every (limit, subject) budget, e.g. a key's and its account's; returns the
+        most restrictive decision.
 
         A refused request must not use up the other limits' budgets. So every budget is first read without
         charging: the usual refusal (a client over one limit) ends there and writes nothing. Otherwise all are
         charged concurrently; if one of them was emptied between the two steps, the request is refused and the
         charges it made are refunded.
         """
-        if not limits:
-            raise ValueError("hit_all needs at least one limit")
-        if len({limit.name for limit in limits}) != len(limits):
-            raise ValueError("limit names in one hit_all must be distinct")
-        keys = [_key(limit, subject) for limit in limits]
+        if not budgets:
+            raise ValueError("hit_each needs at least one limit")
+        limits = [limit for limit, _ in budgets]
+        keys = [_key(limit, subject) for limit, subject in budgets]
+        if len(set(keys)) != len(keys):
+            raise ValueError("the budgets of one request must be distinct")
         if len(limits) == 1:
             return await self._charge(limits[0], keys[0], None)  # nothing else to protect: charge at once
         looks = await asyncio.gather(*(self._look(limit, key) for limit, key in zip(limits, keys, strict=True)))

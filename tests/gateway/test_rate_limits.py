@@ -21,6 +21,8 @@ from tests.harness import NatsServer, Platform
 LIMITS: dict[str, Any] = {
     "rate_limit_per_minute": 6,
     "rate_limit_encode_per_minute": 2,
+    "rate_limit_account_per_minute": 10,
+    "rate_limit_encode_account_per_minute": 3,
     "media_rate_limit_per_hour": 5,
     "login_attempts_per_minute": 3,
 }
@@ -64,6 +66,26 @@ async def test_the_encode_api_budget_is_shared_by_every_gateway(gateways: tuple[
         other = {"X-API-Key": await platform.new_key(email="calm@example.com")}
         status, _, headers = await call(http, "GET", f"{urls[1]}/ondemand/status/{uuid.uuid4()}", headers=other)
         assert status == 404 and headers["X-RateLimit-Remaining"] == "5"
+
+
+async def test_more_keys_do_not_multiply_an_accounts_budget(gateways: tuple[Platform, list[str]]) -> None:
+    """Each key has 6 a minute, the account 10 over all of them (and 3 creates over all of them)."""
+    platform, urls = gateways
+    email = "many-keys@example.com"
+    keys = [{"X-API-Key": await platform.new_key(email=email)} for _ in range(3)]
+    async with aiohttp.ClientSession() as http:
+        answered = []
+        for i in range(12):
+            status, _, _ = await call(http, "GET", f"{urls[i % 2]}/ondemand/status/{uuid.uuid4()}", headers=keys[i % 3])
+            answered.append(status)
+        assert answered == [404] * 10 + [429] * 2  # no key reached its own 6
+        status, body, headers = await call(http, "GET", f"{urls[0]}/ondemand/status/{uuid.uuid4()}", headers=keys[2])
+        assert (status, body["code"]) == (429, "rate_limit_exceeded") and headers["X-RateLimit-Limit"] == "10"
+        assert body["message"].startswith("Rate limit exceeded: 10 requests per minute")
+        # Another account is untouched.
+        other = {"X-API-Key": await platform.new_key(email="else@example.com")}
+        status, _, _ = await call(http, "GET", f"{urls[1]}/ondemand/status/{uuid.uuid4()}", headers=other)
+        assert status == 404
 
 
 async def test_on_demand_encode_has_its_own_tighter_limit(gateways: tuple[Platform, list[str]]) -> None:
