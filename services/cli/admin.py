@@ -19,7 +19,6 @@ from services.common import subjects
 from services.common.db import open_database
 from services.common.errors import DomainError
 from services.common.identity import TokenSigner
-from services.common.lifecycle import prepare_process
 
 RUNTIME_FILE = "runtime.json"  # written by `vidkiln up` while it runs (owner-only): its NATS URL, token included
 
@@ -87,7 +86,7 @@ async def accounts_password(deps: domain.Deps, args: argparse.Namespace) -> int:
 
 async def keys_create(deps: domain.Deps, args: argparse.Namespace) -> int:
     account = await _account_for(deps, args.account)
-    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()] if args.scopes else list(domain.ALL_SCOPES)
+    scopes = [s.strip() for s in args.scopes.split(",") if s.strip()] if args.scopes else list(domain.DEFAULT_SCOPES)
     issued = await domain.create_api_key(
         deps, account_id=account.id, name=args.name, scopes=scopes, expires_in_days=args.expires_in_days
     )
@@ -164,7 +163,10 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     keys = sub.add_parser("keys", help="manage API keys").add_subparsers(dest="action", required=True)
     kcreate = keys.add_parser("create", help="create an API key and print it (shown once)")
     kcreate.add_argument("--name", required=True)
-    kcreate.add_argument("--scopes", help=f"comma-separated; default all: {','.join(domain.ALL_SCOPES)}")
+    kcreate.add_argument(
+        "--scopes",
+        help=f"comma-separated, among {','.join(domain.ALL_SCOPES)}; default all but tokens:write",
+    )
     kcreate.add_argument("--account", help="account email (default: the admin account)")
     kcreate.add_argument("--expires-in-days", type=int, dest="expires_in_days")
     klist = keys.add_parser("list", help="list an account's keys (never the keys themselves)")
@@ -175,5 +177,4 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
 
 def run(args: argparse.Namespace) -> int:
-    prepare_process()  # a first command may create the data dir, the auth database and the key: owner-only
     return asyncio.run(_with_deps(f"{args.command} {args.action}", args))

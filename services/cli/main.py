@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from services.cli import admin, credits
+from services.common.lifecycle import prepare_process
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -19,7 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "up":
         from services.cli.up import run_up
 
-        sys.exit(run_up())
+        sys.exit(run_up())  # it prepares the data directory itself
+    prepare_process()  # any command may create the data dir, a database or the key first: owner-only
     if args.command == "tokens":
         sys.exit(asyncio.run(credits.run(args)))
     sys.exit(admin.run(args))

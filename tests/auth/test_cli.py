@@ -69,6 +69,7 @@ async def test_passwords_come_from_stdin_and_keys_can_be_revoked(tmp_path: Path)
     raw = vidkiln(tmp_path, "keys", "create", "--name", "ci", "--account", "ops@example.com").stdout.strip()
     listed = vidkiln(tmp_path, "keys", "list", "--account", "ops@example.com").stdout
     key_id = listed.split()[0]
+    assert "tokens:write" not in listed and "jobs:create" in listed  # the default: every scope but tokens:write
 
     settings = BaseServiceSettings(data_dir=tmp_path)
     async with open_database(settings.database_url_for("auth"), AuthTable.metadata) as sessions:
