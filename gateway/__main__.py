@@ -16,6 +16,7 @@ from gateway.app import create_app
 from gateway.config import Settings
 from gateway.destinations import SEALER
 from gateway.jobview import JobView
+from gateway.protocol import GatewayRunner, HttpLimits
 from services.common.auth_client import remote_key_lookup
 from services.common.credentials import CredentialResolver
 from services.common.events import connect_nats
@@ -79,7 +80,13 @@ async def run(
             job_view=job_view,
         )
         app[SEALER] = SecretBox(key)  # customer storage credentials are sealed as they arrive
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+        runner = GatewayRunner(
+            app,
+            limits=HttpLimits(settings.http_header_timeout, settings.http_body_timeout),
+            keepalive_timeout=settings.http_keepalive_timeout,
+            access_log=None,
+            shutdown_timeout=5.0,
+        )
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, settings.http_host, settings.http_port)

@@ -31,6 +31,18 @@ class Settings(BaseServiceSettings):
     media_generate_per_hour: int = Field(10, description="Media API: video generations an hour per user.")
     media_system_per_hour: int = Field(500, description="Media API: /system requests an hour per user.")
     login_attempts_per_minute: int = Field(10, description="Logins and refreshes a minute per client address.")
+    http_header_timeout: float = Field(
+        10.0, gt=0, description="Seconds a client has to send a request's line and headers; then it is disconnected."
+    )
+    http_body_timeout: float = Field(
+        30.0,
+        gt=0,
+        description="Seconds a request body may go without a byte before it is answered 408 (an idle limit: "
+        "an upload may take longer in all).",
+    )
+    http_keepalive_timeout: float = Field(
+        75.0, gt=0, description="Seconds an idle keep-alive connection is kept open between requests."
+    )
 
     def limits(self) -> Limits:
         """The configured limits (periods: a minute, or an hour)."""
