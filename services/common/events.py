@@ -85,7 +85,7 @@ async def ensure_streams(js: JetStreamContext) -> None:
         ),
         StreamConfig(
             name=subjects.EVENTS_STREAM,
-            subjects=["job.>"],
+            subjects=["job.>", "encode.>"],
             retention=RetentionPolicy.LIMITS,
             storage=StorageType.FILE,
             max_age=_EVENTS_MAX_AGE,

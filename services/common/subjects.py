@@ -7,14 +7,23 @@ EVENTS_STREAM = "EVENTS"  # limits retention: job events any number of consumers
 
 TASK_ENCODE = "task.encode"  # jobs.v1.EncodeRequested
 
-JOB_RUNNING = "job.running"  # encoder.v1.EncodeStarted
-JOB_PROGRESS = "job.progress"  # encoder.v1.EncodeProgressed
-JOB_SUCCEEDED = "job.succeeded"  # encoder.v1.EncodeSucceeded
-JOB_FAILED = "job.failed"  # encoder.v1.EncodeFailed
-JOB_LOG = "job.log"  # encoder.v1.EncodeLogged
-JOB_STATE_CHANGED = "job.state_changed"  # jobs.v1.JobStateChanged
+# Subjects say who speaks: `encode.*` the workers (what they did), `job.*` jobs alone (what the job is now).
+ENCODE_RUNNING = "encode.running"  # encoder.v1.EncodeStarted
+ENCODE_PROGRESS = "encode.progress"  # encoder.v1.EncodeProgressed
+ENCODE_SUCCEEDED = "encode.succeeded"  # encoder.v1.EncodeSucceeded
+ENCODE_FAILED = "encode.failed"  # encoder.v1.EncodeFailed
+ENCODE_LOG = "encode.log"  # encoder.v1.EncodeLogged
+JOB_STATE_CHANGED = "job.state_changed"  # jobs.v1.JobStateChanged: the only job.* subject
 
-ENCODER_EVENTS = (JOB_RUNNING, JOB_PROGRESS, JOB_SUCCEEDED, JOB_FAILED, JOB_LOG)
+ENCODER_EVENTS = (ENCODE_RUNNING, ENCODE_PROGRESS, ENCODE_SUCCEEDED, ENCODE_FAILED, ENCODE_LOG)
+# The workers' subjects of releases before 0.2, still consumed so that events in flight at an upgrade are applied.
+LEGACY_ENCODER_EVENTS = {
+    "job.running": ENCODE_RUNNING,
+    "job.progress": ENCODE_PROGRESS,
+    "job.succeeded": ENCODE_SUCCEEDED,
+    "job.failed": ENCODE_FAILED,
+    "job.log": ENCODE_LOG,
+}
 
 CANCEL_JOB = "cancel.job"  # core NATS: jobs.v1.CancelRequested
 CANCELED_BUCKET = "CANCELED"  # JetStream key-value: job id -> canceled

@@ -137,7 +137,7 @@ class _Events:
 
     async def _flush_logs(self) -> None:
         while self._logs:
-            await self._publish(subjects.JOB_LOG, self._logs.pop(0), "log")
+            await self._publish(subjects.ENCODE_LOG, self._logs.pop(0), "log")
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -153,7 +153,7 @@ class _Events:
                 event = events_pb2.EncodeProgressed(
                     job_id=self._job_id, attempt=self._attempt, progress=percent or 0.0, at=_now()
                 )
-                await self._publish(subjects.JOB_PROGRESS, event, "progress")
+                await self._publish(subjects.ENCODE_PROGRESS, event, "progress")
                 next_progress = loop.time() + 1.0
 
     async def close(self) -> None:
@@ -170,7 +170,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
         logger.info("job %s was canceled before it started; task dropped", job_id)
         return
     started = events_pb2.EncodeStarted(job_id=job_id, attempt=attempt, worker_id=deps.worker_id, at=_now())
-    await deps.publisher.publish(subjects.JOB_RUNNING, started, msg_id=f"{job_id}:running:{attempt}")
+    await deps.publisher.publish(subjects.ENCODE_RUNNING, started, msg_id=f"{job_id}:running:{attempt}")
     workdir = deps.scratch / f"{job_id}.{attempt}.{uuid.uuid4().hex[:8]}"
     workdir.mkdir(parents=True)
     keys = {size: blobkeys.poster(task.output_key, size) for size in SIZES}
@@ -231,7 +231,7 @@ async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Deliver
             scratch.unlink(missing_ok=True)
         await asyncio.to_thread(shutil.rmtree, workdir, True)
     await deps.publisher.publish(
-        subjects.JOB_SUCCEEDED, _succeeded(task, attempt, outcome, keys), msg_id=f"{job_id}:succeeded"
+        subjects.ENCODE_SUCCEEDED, _succeeded(task, attempt, outcome, keys), msg_id=f"{job_id}:succeeded"
     )
 
 
@@ -339,4 +339,4 @@ async def report_failure(deps: Deps, task: job_events.EncodeRequested, delivery:
     failed = events_pb2.EncodeFailed(
         job_id=task.job_id, attempt=delivery.attempt, reason=reason, message=message, at=_now()
     )
-    await deps.publisher.publish(subjects.JOB_FAILED, failed, msg_id=f"{task.job_id}:failed")
+    await deps.publisher.publish(subjects.ENCODE_FAILED, failed, msg_id=f"{task.job_id}:failed")

@@ -1,4 +1,4 @@
-"""jobs-state: the consumer of encoder events (job.running/progress/succeeded/failed)."""
+"""jobs-state: the consumer of the workers' events (encode.running/progress/succeeded/failed/log)."""
 
 from __future__ import annotations
 
@@ -16,17 +16,17 @@ from services.common.events import ConsumerSpec, Delivery
 from services.jobs import domain, protomap
 
 _TYPES: dict[str, type[Message]] = {
-    subjects.JOB_RUNNING: encoder_events.EncodeStarted,
-    subjects.JOB_PROGRESS: encoder_events.EncodeProgressed,
-    subjects.JOB_SUCCEEDED: encoder_events.EncodeSucceeded,
-    subjects.JOB_FAILED: encoder_events.EncodeFailed,
-    subjects.JOB_LOG: encoder_events.EncodeLogged,
+    subjects.ENCODE_RUNNING: encoder_events.EncodeStarted,
+    subjects.ENCODE_PROGRESS: encoder_events.EncodeProgressed,
+    subjects.ENCODE_SUCCEEDED: encoder_events.EncodeSucceeded,
+    subjects.ENCODE_FAILED: encoder_events.EncodeFailed,
+    subjects.ENCODE_LOG: encoder_events.EncodeLogged,
 }
 
 
 def decode(subject: str, data: bytes) -> Message:
-    """The event proto for a subject (KeyError for a subject jobs does not consume)."""
-    message = _TYPES[subject]()
+    """The event proto for a subject, old names included (KeyError for a subject jobs does not consume)."""
+    message = _TYPES[subjects.LEGACY_ENCODER_EVENTS.get(subject, subject)]()
     message.ParseFromString(data)
     return message
 
@@ -91,7 +91,7 @@ def consumer(deps: domain.Deps) -> ConsumerSpec[Message]:
     return ConsumerSpec(
         stream=subjects.EVENTS_STREAM,
         durable="jobs-state",
-        subjects=subjects.ENCODER_EVENTS,
+        subjects=(*subjects.ENCODER_EVENTS, *subjects.LEGACY_ENCODER_EVENTS),
         decode=decode,
         handler=handler,
         ack_wait=30.0,

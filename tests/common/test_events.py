@@ -31,7 +31,7 @@ from services.common.events import (
 from tests.harness import NatsServer
 
 _STREAM = subjects.EVENTS_STREAM
-_SUBJECT = subjects.JOB_PROGRESS
+_SUBJECT = subjects.ENCODE_PROGRESS
 _DURABLE = "test-consumer"
 
 

@@ -25,7 +25,7 @@ async def test_one_trace_from_request_to_encode(
     # The status turns success (the read model) a moment before jobs finishes consuming the outcome.
     for _ in range(200):
         finished = spans.get_finished_spans()
-        if any(s.name == "consume job.succeeded" for s in finished):
+        if any(s.name == "consume encode.succeeded" for s in finished):
             break
         await asyncio.sleep(0.05)
     request = next(s for s in finished if s.name == "POST /ondemand/encode")
@@ -41,7 +41,7 @@ async def test_one_trace_from_request_to_encode(
     assert ("consume task.encode", SpanKind.CONSUMER) in in_trace
     assert ("transcode", SpanKind.INTERNAL) in in_trace
     # ... and on through the events the encoder published, back into jobs.
-    assert ("consume job.succeeded", SpanKind.CONSUMER) in in_trace
+    assert ("consume encode.succeeded", SpanKind.CONSUMER) in in_trace
     assert ("publish job.state_changed", SpanKind.PRODUCER) in in_trace
     assert ("consume job.state_changed", SpanKind.CONSUMER) in in_trace  # ... and on into webhooks
 
