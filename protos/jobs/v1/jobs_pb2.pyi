@@ -88,7 +88,10 @@ Global___CreditOperation: _TypeAlias = CreditOperation  # noqa: Y015
 
 @_typing.final
 class EncodeOptions(_message.Message):
-    """Encode settings, with the Encode API's enum spellings (e.g. "transcode-aac")."""
+    """Encode settings, with the Encode API's enum spellings (e.g. "transcode-aac").
+    Every encode option, each with its rule (options.proto): adding an option is a field here and its
+    use in the encoder; the REST schemas and validation follow from the rule.
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -112,11 +115,12 @@ class EncodeOptions(_message.Message):
     audio_policy: _builtins.str
     scale_policy: _builtins.str
     fps: _builtins.int
+    """The Encode API's documented defaults are 30 fps, forced; jobs itself keeps the source's rate."""
     frame_rate_policy: _builtins.str
-    """preserve, cap, force"""
     bitrate_tier: _builtins.str
     passes: _builtins.int
     poster_at_sec: _builtins.float
+    """vidkiln's own: when the poster frame (and thumbnails) are taken, in seconds; default a tenth of the way in."""
     def __init__(
         self,
         *,
