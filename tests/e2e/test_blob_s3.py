@@ -17,6 +17,7 @@ import av
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
+from services.common import blobkeys
 from tests.conftest import start_platform
 from tests.e2e.helpers import follow, submit, top_level_atoms
 from tests.e2e.test_classic import Api
@@ -128,6 +129,8 @@ async def test_uploads_files_and_outputs_live_in_the_bucket(
         # The classic flow's chunked upload: parts in the bucket, joined into the job's source, then encoded.
         api = Api(http, base, key)
         job_id = (await api.call("POST", "/jobs", json={"codec": "h264", "resolution": "480p", "fps": 30}))["jobId"]
+        account = (await api.call("GET", "/api/v1/auth/me"))["id"]
+        parts_prefix = blobkeys.upload_parts(account, job_id) + "/"
         await api.call("POST", f"/jobs/{job_id}/stream/init")
         third = len(content) // 3
         pieces = {1: content[:third], 2: content[third : 2 * third], 3: content[2 * third :]}
@@ -135,14 +138,14 @@ async def test_uploads_files_and_outputs_live_in_the_bucket(
         for index in (2, 3, 1):
             answer = await api.call("PUT", f"/jobs/{job_id}/stream/chunk/{index}", data=pieces[index])
             parts.append({"PartNumber": index, "ETag": answer["ETag"]})
-        assert {k for k in objects(fake_s3, bucket) if k.startswith(f"uploads/{job_id}/parts/")} == {
-            f"uploads/{job_id}/parts/{n:05d}" for n in (1, 2, 3)
+        assert {k for k in objects(fake_s3, bucket) if k.startswith(parts_prefix)} == {
+            blobkeys.upload_part(account, job_id, n) for n in (1, 2, 3)
         }
         final = await api.call("POST", f"/jobs/{job_id}/stream/finalize", json={"parts": parts})
         assert final["size"] == len(content)
         stored = objects(fake_s3, bucket)
-        assert stored[f"uploads/{job_id}/source"] == len(content)
-        assert not any(k.startswith(f"uploads/{job_id}/parts/") for k in stored)
+        assert stored[blobkeys.upload_source(account, job_id)] == len(content)
+        assert not any(k.startswith(parts_prefix) for k in stored)
         await api.call("POST", f"/jobs/{job_id}/confirm")
         done = await api.wait(job_id)
         assert done["status"] == "success", done
@@ -151,7 +154,8 @@ async def test_uploads_files_and_outputs_live_in_the_bucket(
         # Deletes reach the bucket: the classic job's files, then the stored file (content and thumbnails).
         deleted = await api.call("DELETE", f"/jobs/{job_id}")
         assert deleted["objectsDeleted"] >= 3
-        assert not any(k.startswith((f"uploads/{job_id}/", f"outputs/{job_id}/")) for k in objects(fake_s3, bucket))
+        gone = (f"uploads/{account}/{job_id}/", f"outputs/{job_id}/")
+        assert not any(k.startswith(gone) for k in objects(fake_s3, bucket))
         status, _ = await call(http, "DELETE", f"{base}/api/v1/files/{up['id']}", key)
         assert status == 200
         assert not any(k.startswith("files/") for k in objects(fake_s3, bucket))
