@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic.alias_generators import to_camel
 
 from protos.common.v1 import errors_pb2, media_pb2
 from protos.jobs.v1 import jobs_pb2
 from services.common.destinations import s3_key
+from services.common.encode_options import RULES
 
 ENCODE_STATUS = {
     jobs_pb2.JOB_STATUS_CREATED: "created",
@@ -83,26 +83,19 @@ def failure_code(job: jobs_pb2.Job) -> str | None:
 
 
 def execution(job: jobs_pb2.Job, *, snake: bool = False) -> dict[str, Any]:
-    """The options the job was asked for."""
+    """The options the job was asked for: every encode option (poster_at_sec only when set)."""
     o = job.options
-    values: dict[str, Any] = {
-        "codec": o.codec,
-        "resolution": o.resolution,
-        "container": o.container,
-        "preset": o.preset,
-        "quality": o.quality,
-        "audio_policy": o.audio_policy,
-        "scale_policy": o.scale_policy,
-        "fps": o.fps or None,
-        "frame_rate_policy": o.frame_rate_policy,
-        "bitrate_tier": o.bitrate_tier,
-        "passes": o.passes or 1,
-    }
-    if o.HasField("poster_at_sec"):
-        values["poster_at_sec"] = o.poster_at_sec
+    values: dict[str, Any] = {}
+    for rule in RULES.values():
+        if rule.default is None:
+            if o.HasField(rule.name):  # type: ignore[arg-type]  # optional fields: the rules name them
+                values[rule.name] = getattr(o, rule.name)
+            continue
+        value = getattr(o, rule.name)
+        values[rule.name] = value or rule.default  # jobs stores every option; a zero is an older record's "unset"
     if snake:
         return values
-    return {to_camel(k): v for k, v in values.items()}
+    return {RULES[k].api_name: v for k, v in values.items()}
 
 
 def destination(job: jobs_pb2.Job) -> dict[str, Any]:

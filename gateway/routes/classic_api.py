@@ -12,7 +12,6 @@ from typing import Any
 
 import grpc
 from aiohttp import web
-from pydantic import BaseModel
 
 from gateway import classic_views, views
 from gateway.auth import requires
@@ -21,6 +20,7 @@ from gateway.destinations import S3ObjectSource, object_source
 from gateway.downloads import download_url
 from gateway.idempotency import idempotency_of
 from gateway.jobview import read_job, remember
+from gateway.options import API_DEFAULTS, given, options_of
 from gateway.schemas import (
     ApproveRequest,
     BulkConfirmRequest,
@@ -39,20 +39,7 @@ from services.common.errors import FieldViolation, InvalidArgument, NotFound, R
 
 routes = web.RouteTableDef()
 
-_OPTION_FIELDS = tuple(jobs_pb2.EncodeOptions.DESCRIPTOR.fields_by_name)
-# The contract's defaults for POST /jobs where they differ from the jobs service's own.
-_CREATE_DEFAULTS = {"frame_rate_policy": "force"}
 _BULK_STATUS_MAX = 100
-
-
-def _given(model: BaseModel) -> dict[str, Any]:
-    """The encode options a body set."""
-    return {name: value for name in _OPTION_FIELDS if (value := getattr(model, name, None)) is not None}
-
-
-def _options(model: BaseModel, defaults: dict[str, Any] | None = None) -> jobs_pb2.EncodeOptions:
-    """The encode options a body set over `defaults` (left-out fields stay unset: the job's own apply)."""
-    return jobs_pb2.EncodeOptions(**{**(defaults or {}), **_given(model)})
 
 
 def _create_request(
@@ -63,7 +50,7 @@ def _create_request(
     if body.source_s3 is not None:
         source = object_source(request, validate(S3ObjectSource, body.source_s3, prefix="sourceS3"))
     return jobs_pb2.CreateJobRequest(
-        options=_options(body, {**_CREATE_DEFAULTS, **(defaults or {})}),
+        options=options_of(body, {**API_DEFAULTS, **(defaults or {})}),
         source=source,
         external_id=body.external_id or "",
         metadata_json=json.dumps(body.metadata, separators=(",", ":")) if body.metadata is not None else "",
@@ -91,7 +78,7 @@ async def create_bulk(request: web.Request) -> web.Response:
     raw = await read_raw(request)
     body = validate(BulkCreateRequest, raw)
     body.settings.check_supported()
-    shared = _given(body.settings)  # the settings fill in what a job leaves out
+    shared = given(body.settings)  # the settings fill in what a job leaves out
     items = []
     for item in body.jobs:
         item.confirm = item.confirm or body.settings.confirm
@@ -149,7 +136,7 @@ async def confirm_bulk(request: web.Request) -> web.Response:
     body = await read_json(request, BulkConfirmRequest)
     body.settings.check_supported()
     answer = await request.app[CLIENTS].jobs.ConfirmJobs(
-        jobs_pb2.ConfirmJobsRequest(job_ids=body.job_ids, options=_options(body.settings)), **call_options(request)
+        jobs_pb2.ConfirmJobsRequest(job_ids=body.job_ids, options=options_of(body.settings)), **call_options(request)
     )
     for job in answer.jobs:
         remember(request, job)
@@ -192,7 +179,7 @@ async def approve(request: web.Request) -> web.Response:
     body = await read_json(request, ApproveRequest, optional=True)
     body.check_supported()
     answer = await request.app[CLIENTS].jobs.ApproveJob(
-        jobs_pb2.ApproveJobRequest(job_id=request.match_info["job_id"], options=_options(body)),
+        jobs_pb2.ApproveJobRequest(job_id=request.match_info["job_id"], options=options_of(body)),
         **call_options(request),
     )
     remember(request, answer.job)
@@ -211,7 +198,7 @@ async def confirm(request: web.Request) -> web.Response:
     body = await read_json(request, ConfirmRequest, optional=True)
     body.check_supported()
     job = await request.app[CLIENTS].jobs.ConfirmJob(
-        jobs_pb2.ConfirmJobRequest(job_id=request.match_info["job_id"], options=_options(body)),
+        jobs_pb2.ConfirmJobRequest(job_id=request.match_info["job_id"], options=options_of(body)),
         **call_options(request),
     )
     remember(request, job)

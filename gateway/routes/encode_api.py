@@ -14,6 +14,7 @@ from gateway.destinations import GoogleDriveOutput, S3Output, destination
 from gateway.downloads import download_url, public_base
 from gateway.idempotency import idempotency_of
 from gateway.jobview import JOB_VIEW, read_job, remember
+from gateway.options import options_of
 from gateway.schemas import EncodeSettings, OnDemandEncodeRequest, read_raw, validate
 from protos.common.v1 import storage_pb2
 from protos.ingest.v1 import files_pb2
@@ -22,23 +23,6 @@ from protos.webhooks.v1 import webhooks_pb2
 from services.common.clock import utcnow
 
 routes = web.RouteTableDef()
-
-
-def options_of(body: EncodeSettings) -> jobs_pb2.EncodeOptions:
-    return jobs_pb2.EncodeOptions(
-        codec=body.codec,
-        resolution=body.resolution,
-        container=body.container,
-        preset=body.preset,
-        quality=body.quality,
-        audio_policy=body.audio_policy,
-        scale_policy=body.scale_policy,
-        fps=body.fps,
-        frame_rate_policy=body.frame_rate_policy,
-        bitrate_tier=body.bitrate_tier,
-        passes=body.passes,
-        poster_at_sec=body.poster_at_sec,
-    )
 
 
 def metadata_json(body: EncodeSettings) -> str:

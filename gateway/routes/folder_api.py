@@ -18,7 +18,8 @@ from gateway.destinations import (
 )
 from gateway.drive_files import selected_files
 from gateway.idempotency import idempotency_of
-from gateway.routes.encode_api import metadata_json, options_of
+from gateway.options import options_of
+from gateway.routes.encode_api import metadata_json
 from gateway.schemas import FolderIngestRequest, read_raw, validate
 from protos.common.v1 import storage_pb2
 from protos.ingest.v1 import ingest_pb2

@@ -30,9 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-_QUALITY = ("good", "better", "best")
-_PRESETS = ("fast", "standard", "slow")
-_TIERS = ("low", "medium", "high")
+from services.common.encode_options import choices
+
+# The tables below are indexed by each option's choices in their documented order (the one definition).
+_QUALITY = choices("quality")
+_PRESETS = choices("preset")
+_TIERS = choices("bitrate_tier")
 
 
 @dataclass(frozen=True)
