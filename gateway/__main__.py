@@ -14,7 +14,6 @@ from gateway import clients as gateway_clients
 from gateway import files
 from gateway.app import create_app
 from gateway.config import Settings
-from gateway.destinations import SEALER
 from gateway.jobview import JobView
 from gateway.protocol import GatewayRunner, HttpLimits
 from services.common.auth_client import remote_key_lookup
@@ -23,7 +22,6 @@ from services.common.events import connect_nats
 from services.common.identity import TokenSigner
 from services.common.lifecycle import run_until_signal
 from services.common.ratelimit import RateLimiter
-from services.common.secretbox import SecretBox
 from services.common.signing import UrlSigner
 from services.common.telemetry import configure_logging, configure_tracing
 
@@ -79,7 +77,6 @@ async def run(
             limits=settings.limits(),
             job_view=job_view,
         )
-        app[SEALER] = SecretBox(key)  # customer storage credentials are sealed as they arrive
         runner = GatewayRunner(
             app,
             limits=HttpLimits(settings.http_header_timeout, settings.http_body_timeout),

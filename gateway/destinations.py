@@ -1,25 +1,20 @@
-"""Customer storage in requests (`outputS3`, `outputGoogleDrive`, folder sources): validated, their credentials
-sealed here before any RPC carries them, or a saved credential's sealed copy fetched from ingest."""
+"""Customer storage in requests (`sourceS3`, `outputS3`, `outputGoogleDrive`, folder sources): JSON checked and
+translated into the references ingest resolves (services/ingest/refs.py): it seals the keys, and looks a saved
+credential up in the caller's own account. Nothing here opens or seals a credential."""
 
 from __future__ import annotations
 
 import uuid
 
-from aiohttp import web
 from pydantic import Field
 
-from gateway.clients import CLIENTS, call_options
 from gateway.schemas import Body
 from protos.common.v1 import storage_pb2
-from protos.ingest.v1 import credentials_pb2
 from services.common.errors import FieldViolation, InvalidArgument, R
-from services.common.secretbox import CUSTOMER_CREDENTIALS, SecretBox
-
-SEALER = web.AppKey("sealer", SecretBox)
 
 
 class S3Connection(Body):
-    """A customer bucket and how to reach it; its keys are sealed the moment it becomes a location."""
+    """A customer bucket and how to reach it (its keys go to ingest, which seals them)."""
 
     bucket: str = Field(min_length=3, max_length=255)
     region: str | None = Field(None, max_length=64)
@@ -28,23 +23,26 @@ class S3Connection(Body):
     secret_access_key: str | None = Field(None, max_length=1024)
     force_path_style: bool = True
 
-    def location(self, request: web.Request, field: str, *, key: str = "", prefix: str = "") -> storage_pb2.S3Location:
-        """The location of key or prefix in this bucket, credentials sealed (both keys or neither)."""
+    def location(
+        self, field: str, *, key: str = "", prefix: str = ""
+    ) -> tuple[storage_pb2.S3Location, storage_pb2.S3Keys]:
+        """The location of key or prefix in this bucket, and its keys (both or neither)."""
         if bool(self.access_key_id) != bool(self.secret_access_key):
             raise InvalidArgument(
                 f"{field} needs both accessKeyId and secretAccessKey, or neither.",
                 reason=R.BODY_INVALID,
                 violations=[FieldViolation(f"{field}.secretAccessKey", "must come with accessKeyId")],
             )
-        keys = {"accessKeyId": self.access_key_id, "secretAccessKey": self.secret_access_key}
-        return storage_pb2.S3Location(
+        location = storage_pb2.S3Location(
             bucket=self.bucket,
             key=key,
             prefix=prefix,
             region=self.region or "",
             endpoint=self.endpoint or "",
             force_path_style=self.force_path_style,
-            credentials=_seal(request.app[SEALER], keys),
+        )
+        return location, storage_pb2.S3Keys(
+            access_key_id=self.access_key_id or "", secret_access_key=self.secret_access_key or ""
         )
 
 
@@ -94,48 +92,34 @@ class GoogleDriveSelectedFile(DriveAccess):
     mime_type: str | None = Field(None, max_length=255)
 
 
-def _seal(box: SecretBox, values: dict[str, str | None]) -> str:
-    kept = {k: v for k, v in values.items() if v}
-    return box.seal_json(kept, context=CUSTOMER_CREDENTIALS) if kept else ""
-
-
 class S3ObjectSource(S3Connection):
     """POST /jobs sourceS3: one object (no field is marked required in the contract; bucket and key are)."""
 
     key: str = Field(min_length=1, max_length=1024)
 
 
-def object_source(request: web.Request, s3: S3ObjectSource) -> storage_pb2.Source:
-    return storage_pb2.Source(s3=s3.location(request, "sourceS3", key=s3.key))
+def object_source(s3: S3ObjectSource) -> storage_pb2.SourceRef:
+    location, keys = s3.location("sourceS3", key=s3.key)
+    return storage_pb2.SourceRef(s3=location, s3_keys=keys)
 
 
-async def drive_credentials(request: web.Request, access: DriveAccess, field: str) -> str:
-    """The sealed credentials a Drive location carries: a saved credential's (the account's own, else
-    404 credential_not_found) or the caller's tokens; neither is 401 google_drive_not_connected."""
+def drive_access(access: DriveAccess, field: str) -> storage_pb2.DriveAccess:
+    """How a Drive object is opened: a saved credential of the caller's, or its OAuth tokens (not both)."""
     if access.credential_id is not None and access.access_token:
         raise InvalidArgument(
             f"{field} takes credentialId or accessToken, not both.",
             reason=R.BODY_INVALID,
             violations=[FieldViolation(f"{field}.accessToken", "not with credentialId")],
         )
-    if access.credential_id is not None:
-        used = await request.app[CLIENTS].credentials.UseDriveCredential(
-            credentials_pb2.UseDriveCredentialRequest(id=str(access.credential_id)), **call_options(request)
-        )
-        return used.sealed
-    if not access.access_token:
-        raise InvalidArgument(
-            f"{field} needs a credentialId (POST /ondemand/credentials/google-drive) or a current accessToken "
-            "from your Google OAuth flow.",
-            reason=R.GOOGLE_DRIVE_NOT_CONNECTED,
-        )
-    return _seal(request.app[SEALER], {"accessToken": access.access_token, "refreshToken": access.refresh_token})
+    return storage_pb2.DriveAccess(
+        credential_id=str(access.credential_id or ""),
+        access_token=access.access_token or "",
+        refresh_token=access.refresh_token or "",
+    )
 
 
-async def folder_source(
-    request: web.Request, s3: S3FolderSource | None, drive: GoogleDriveFolderSource | None
-) -> storage_pb2.Source:
-    """The folder to list: an S3 prefix or a Drive folder, credentials sealed."""
+def folder_source(s3: S3FolderSource | None, drive: GoogleDriveFolderSource | None) -> storage_pb2.SourceRef:
+    """The folder to list: an S3 prefix or a Drive folder."""
     if (s3 is None) == (drive is None):
         raise InvalidArgument(
             "Give exactly one of sourceS3 and sourceGoogleDrive.",
@@ -143,20 +127,18 @@ async def folder_source(
             violations=[FieldViolation("sourceS3", "exactly one source is required")],
         )
     if s3 is not None:
-        return storage_pb2.Source(s3=s3.location(request, "sourceS3", prefix=s3.prefix))
+        location, keys = s3.location("sourceS3", prefix=s3.prefix)
+        return storage_pb2.SourceRef(s3=location, s3_keys=keys)
     assert drive is not None
-    return storage_pb2.Source(
-        google_drive=storage_pb2.DriveLocation(
-            folder_id=drive.folder_id, credentials=await drive_credentials(request, drive, "sourceGoogleDrive")
-        )
+    return storage_pb2.SourceRef(
+        google_drive=storage_pb2.DriveLocation(folder_id=drive.folder_id),
+        drive_access=drive_access(drive, "sourceGoogleDrive"),
     )
 
 
-async def destination(
-    request: web.Request, expiry: int, s3: S3Output | None, drive: GoogleDriveOutput | None
-) -> storage_pb2.Destination:
-    """The blob store (always: the download link) and the customer's bucket or folder, sealed."""
-    found = storage_pb2.Destination(cdn=storage_pb2.CdnDestination(expiry_seconds=expiry))
+def destination(expiry: int, s3: S3Output | None, drive: GoogleDriveOutput | None) -> storage_pb2.DestinationRef:
+    """The blob store (always: the download link) and the customer's bucket or folder."""
+    found = storage_pb2.DestinationRef(expiry_seconds=expiry)
     if s3 is not None:
         if not s3.key and s3.prefix is None:
             raise InvalidArgument(
@@ -164,13 +146,12 @@ async def destination(
                 reason=R.BODY_INVALID,
                 violations=[FieldViolation("outputS3.key", "is required")],
             )
-        found.s3.CopyFrom(s3.location(request, "outputS3", key=s3.key or "", prefix=s3.prefix or ""))
+        location, keys = s3.location("outputS3", key=s3.key or "", prefix=s3.prefix or "")
+        found.s3.CopyFrom(location)
+        found.s3_keys.CopyFrom(keys)
     if drive is not None:
         found.google_drive.CopyFrom(
-            storage_pb2.DriveLocation(
-                folder_id=drive.folder_id,
-                file_name=drive.file_name or "",
-                credentials=await drive_credentials(request, drive, "outputGoogleDrive"),
-            )
+            storage_pb2.DriveLocation(folder_id=drive.folder_id, file_name=drive.file_name or "")
         )
+        found.drive_access.CopyFrom(drive_access(drive, "outputGoogleDrive"))
     return found

@@ -42,16 +42,14 @@ routes = web.RouteTableDef()
 _BULK_STATUS_MAX = 100
 
 
-def _create_request(
-    request: web.Request, body: JobCreateRequest, defaults: dict[str, Any] | None = None
-) -> jobs_pb2.CreateJobRequest:
+def _create_request(body: JobCreateRequest, defaults: dict[str, Any] | None = None) -> jobs_pb2.CreateJobRequest:
     body.check_supported()
-    source = storage_pb2.Source(url=body.source_url) if body.source_url else None
+    source = storage_pb2.SourceRef(url=body.source_url) if body.source_url else None
     if body.source_s3 is not None:
-        source = object_source(request, validate(S3ObjectSource, body.source_s3, prefix="sourceS3"))
+        source = object_source(validate(S3ObjectSource, body.source_s3, prefix="sourceS3"))
     return jobs_pb2.CreateJobRequest(
         options=options_of(body, {**API_DEFAULTS, **(defaults or {})}),
-        source=source,
+        source_ref=source,
         external_id=body.external_id or "",
         metadata_json=json.dumps(body.metadata, separators=(",", ":")) if body.metadata is not None else "",
         priority=body.priority,
@@ -82,7 +80,7 @@ async def create_bulk(request: web.Request) -> web.Response:
     items = []
     for item in body.jobs:
         item.confirm = item.confirm or body.settings.confirm
-        items.append(_create_request(request, item, shared))
+        items.append(_create_request(item, shared))
     answer = await request.app[CLIENTS].jobs.CreateJobs(
         jobs_pb2.CreateJobsRequest(
             jobs=items,
@@ -150,7 +148,7 @@ async def confirm_bulk(request: web.Request) -> web.Response:
 @requires("jobs:create")
 async def create_job(request: web.Request) -> web.Response:
     raw = await read_raw(request)
-    message = _create_request(request, validate(JobCreateRequest, raw))
+    message = _create_request(validate(JobCreateRequest, raw))
     message.idempotency.CopyFrom(idempotency_of(request, "jobs.create", raw) or jobs_pb2.Idempotency())
     job = await request.app[CLIENTS].jobs.CreateJob(message, **call_options(request))
     return web.json_response(_created(request, remember(request, job)))

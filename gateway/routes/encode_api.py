@@ -17,9 +17,7 @@ from gateway.jobview import JOB_VIEW, read_job, remember
 from gateway.options import options_of
 from gateway.schemas import EncodeSettings, OnDemandEncodeRequest, read_raw, validate
 from protos.common.v1 import storage_pb2
-from protos.ingest.v1 import files_pb2
 from protos.jobs.v1 import jobs_pb2
-from protos.webhooks.v1 import webhooks_pb2
 from services.common.clock import utcnow
 
 routes = web.RouteTableDef()
@@ -36,39 +34,28 @@ async def ondemand_encode(request: web.Request) -> web.Response:
     body = validate(OnDemandEncodeRequest, raw)
     body.check_supported()
     clients, caller = request.app[CLIENTS], request[CALLER]
-    if body.source_file_id is not None:  # an uploaded file: another account's is not found
-        stored = await clients.files.GetFile(
-            files_pb2.GetFileRequest(file_id=body.source_file_id), timeout=clients.timeout, metadata=caller.metadata
-        )
-        source, filename = storage_pb2.Source(blob_key=stored.blob_key), stored.filename
+    if body.source_file_id is not None:  # an uploaded file: ingest resolves it (another account's is not found)
+        source = storage_pb2.SourceRef(file_id=body.source_file_id)
     else:
-        source, filename = storage_pb2.Source(url=body.source_url or ""), ""
-    output = await destination(
-        request,
+        source = storage_pb2.SourceRef(url=body.source_url or "")
+    output = destination(
         body.output_expiry,
         validate(S3Output, body.output_s3, prefix="outputS3") if body.output_s3 is not None else None,
         validate(GoogleDriveOutput, body.output_google_drive, prefix="outputGoogleDrive")
         if body.output_google_drive is not None
         else None,
     )
-    callback = ""
-    if body.webhook is not None:  # the address rules of every webhook, checked before the job exists
-        checked = await clients.webhooks.CheckTarget(
-            webhooks_pb2.CheckTargetRequest(url=body.webhook), timeout=clients.timeout, metadata=caller.metadata
-        )
-        callback = checked.url
     job = await clients.jobs.CreateJob(
         jobs_pb2.CreateJobRequest(
             options=options_of(body),
-            source=source,
-            destination=output,
+            source_ref=source,
+            destination_ref=output,
             external_id=body.external_id or "",
             metadata_json=metadata_json(body),
             priority=body.priority,
             mode=jobs_pb2.JOB_MODE_ON_DEMAND,
-            original_filename=filename,
             idempotency=idempotency_of(request, "ondemand.encode", raw),
-            callback_url=callback,
+            callback_url=body.webhook or "",  # webhooks checks its address before the job exists
         ),
         timeout=clients.timeout,
         metadata=caller.metadata,

@@ -39,7 +39,7 @@ def _required(value: dict[str, Any] | None, field: str, output: str) -> dict[str
     return value
 
 
-async def _output(request: web.Request, body: FolderIngestRequest) -> storage_pb2.Destination:
+def _output(body: FolderIngestRequest) -> storage_pb2.DestinationRef:
     """Where every job's output goes; S3 keys and Drive names come from each source's name."""
     s3 = drive = None
     if body.output_destination == "s3":
@@ -49,7 +49,7 @@ async def _output(request: web.Request, body: FolderIngestRequest) -> storage_pb
         raw = _required(body.output_google_drive, "outputGoogleDrive", "google-drive")
         drive = validate(GoogleDriveOutput, raw, prefix="outputGoogleDrive")
         drive.file_name = None
-    return await destination(request, body.output_expiry, s3, drive)
+    return destination(body.output_expiry, s3, drive)
 
 
 async def _sources(request: web.Request, body: FolderIngestRequest) -> list[ingest_pb2.FolderItem]:
@@ -61,19 +61,22 @@ async def _sources(request: web.Request, body: FolderIngestRequest) -> list[inge
             reason=R.BODY_INVALID,
             violations=[FieldViolation("sourceS3", "exactly one source is required")],
         )
+    listing = ingest_pb2.ListFolderRequest(max_files=body.max_files or 0)
     if body.source_google_drive_files is not None:
-        return await selected_files(request, body.source_google_drive_files, body.max_files or 0)
-    folder = await folder_source(
-        request,
+        listing.files.extend(selected_files(body.source_google_drive_files))
+    else:
+        listing.folder_ref.CopyFrom(_folder(body))
+    listed = await request.app[CLIENTS].ingest.ListFolder(listing, **call_options(request))
+    return list(listed.items)
+
+
+def _folder(body: FolderIngestRequest) -> storage_pb2.SourceRef:
+    return folder_source(
         validate(S3FolderSource, body.source_s3, prefix="sourceS3") if body.source_s3 is not None else None,
         validate(GoogleDriveFolderSource, body.source_google_drive, prefix="sourceGoogleDrive")
         if body.source_google_drive is not None
         else None,
     )
-    listed = await request.app[CLIENTS].ingest.ListFolder(
-        ingest_pb2.ListFolderRequest(folder=folder, max_files=body.max_files or 0), **call_options(request)
-    )
-    return list(listed.items)
 
 
 @routes.post("/ondemand/ingest/folder")
@@ -82,8 +85,8 @@ async def ingest_folder(request: web.Request) -> web.Response:
     raw = await read_raw(request)
     body = validate(FolderIngestRequest, raw)
     body.check_supported()
+    output = _output(body)
     items = await _sources(request, body)
-    output = await _output(request, body)
     clients = request.app[CLIENTS]
     options, metadata = options_of(body), metadata_json(body)
     prefix = body.external_id_prefix
@@ -93,7 +96,7 @@ async def ingest_folder(request: web.Request) -> web.Response:
                 jobs_pb2.CreateJobRequest(
                     options=options,
                     source=item.source,
-                    destination=output,
+                    destination_ref=output,
                     external_id=f"{prefix}:{item.filename}"[:255] if prefix else "",
                     metadata_json=metadata,
                     priority=body.priority,

@@ -58,7 +58,7 @@ async def validate_source(deps: Deps, *, source: storage_pb2.Source, probe: bool
 
 async def _customer(deps: Deps, source: storage_pb2.Source) -> Inspection:
     """A file in a customer's bucket or Drive: it exists, the credentials read it, it may be media."""
-    found = await asyncio.to_thread(destinations.inspect, _opener(deps), source)
+    found = await asyncio.to_thread(destinations.inspect, opener_of(deps), source)
     if found.size > deps.max_source_bytes:
         raise InvalidArgument(
             f"The source is {found.size} bytes, larger than the limit of {deps.max_source_bytes} bytes.",
@@ -76,13 +76,13 @@ async def list_folder(deps: Deps, folder: storage_pb2.Source, max_files: int) ->
     """The videos of a customer folder (every page); 404 no_video_files_found when there are none."""
     if not (folder.HasField("s3") or folder.HasField("google_drive")):
         raise InvalidArgument("A folder is an S3 prefix or a Google Drive folder.", reason=R.BODY_INVALID)
-    found = await asyncio.to_thread(destinations.list_folder, _opener(deps), folder, max_files=max_files)
+    found = await asyncio.to_thread(destinations.list_folder, opener_of(deps), folder, max_files=max_files)
     if not found:
         raise NotFound("The folder holds no video files.", reason=R.NO_VIDEO_FILES_FOUND)
     return found
 
 
-def _opener(deps: Deps) -> Opener:
+def opener_of(deps: Deps) -> Opener:
     if deps.opener is None:
         raise InvalidArgument("This server reads no customer storage.", reason=R.REQUEST_INVALID)
     return deps.opener
@@ -92,7 +92,7 @@ async def check_destination(deps: Deps, destination: storage_pb2.Destination) ->
     """A customer bucket or folder refuses the credentials, or is missing: a 4xx before the job exists."""
     if not (destination.HasField("s3") or destination.HasField("google_drive")):
         return
-    await asyncio.to_thread(destinations.check, _opener(deps), destination)
+    await asyncio.to_thread(destinations.check, opener_of(deps), destination)
 
 
 async def _blob(deps: Deps, key: str, probe: bool) -> Inspection:

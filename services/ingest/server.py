@@ -13,11 +13,14 @@ from services.ingest.credentials.domain import CredentialDeps
 from services.ingest.domain import Deps
 from services.ingest.files import server as files_server
 from services.ingest.files.deps import FileDeps
-from services.ingest.files.guard import FileSourceGuard
+from services.ingest.refs import Owners
+from services.ingest.servicer import IngestServicer
 
 SERVICE_NAME = ingest_pb2.DESCRIPTOR.services_by_name["IngestService"].full_name
 POLICIES = {
     f"/{SERVICE_NAME}/ValidateSource": "jobs:create",
+    f"/{SERVICE_NAME}/ResolveSource": "jobs:create",
+    f"/{SERVICE_NAME}/ResolveDestination": "jobs:create",
     f"/{SERVICE_NAME}/CheckDestination": "jobs:create",
     f"/{SERVICE_NAME}/ListFolder": "jobs:create",
 }
@@ -34,8 +37,8 @@ async def create_server(
     """Starts the server (NOT_SERVING until the caller flips it)."""
 
     def register(server: grpc.aio.Server) -> None:
-        # ValidateSource with the check that a `files/` blob key is the caller's own upload.
-        ingest_pb2_grpc.add_IngestServiceServicer_to_server(FileSourceGuard(deps, files), server)
+        owners = Owners(sources=deps, files=files, credentials=credentials)
+        ingest_pb2_grpc.add_IngestServiceServicer_to_server(IngestServicer(owners), server)
         files_server.register(server, files)
         credentials_server.register(server, credentials)
 

@@ -18,7 +18,7 @@ from services.common.grpc_client import open_channel
 from services.common.lifecycle import finish, run_until_signal, until_stopped
 from services.common.telemetry import configure_logging, configure_tracing
 from services.jobs import consumers
-from services.jobs.clients import IngestClient
+from services.jobs.clients import IngestClient, WebhooksClient
 from services.jobs.config import Settings
 from services.jobs.domain import Deps, Policy
 from services.jobs.domain.credits import TrialPolicy
@@ -45,6 +45,9 @@ async def run(
         channel = open_channel(settings.ingest_addr, tracer_provider)
         stack.push_async_callback(channel.close)
         ingest = IngestClient(channel, timeout=settings.rpc_timeout)
+        webhooks_channel = open_channel(settings.webhooks_addr, tracer_provider)
+        stack.push_async_callback(webhooks_channel.close)
+        webhooks = WebhooksClient(webhooks_channel, timeout=settings.rpc_timeout)
         cancels = await CancelSignals.open(nc, js)
         blobs = settings.blob_store()
 
@@ -62,6 +65,9 @@ async def run(
             delete_objects=delete_objects,
             announce_job=announce_job,
             check_destination=ingest.check_destination,
+            resolve_source=ingest.resolve_source,
+            resolve_destination=ingest.resolve_destination,
+            check_callback=webhooks.check_callback,
             policy=Policy(
                 max_running_per_account=settings.max_running_per_account,
                 trial=TrialPolicy(grant=settings.trial_grant_neu, days=settings.trial_days),

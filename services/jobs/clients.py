@@ -6,9 +6,19 @@ import grpc
 
 from protos.common.v1 import storage_pb2
 from protos.ingest.v1 import ingest_pb2, ingest_pb2_grpc
+from protos.webhooks.v1 import webhooks_pb2, webhooks_pb2_grpc
 from services.common.grpc_client import peer_error
 from services.common.identity import caller_metadata
 from services.jobs.domain import SourceInfo
+
+
+def _info(response: ingest_pb2.ValidateSourceResponse) -> SourceInfo:
+    return SourceInfo(
+        filename=response.filename,
+        size=response.size_bytes,
+        probe=response.probe if response.HasField("probe") else None,
+        probe_error=response.probe_error,
+    )
 
 
 class IngestClient:
@@ -27,12 +37,24 @@ class IngestClient:
             )
         except grpc.aio.AioRpcError as exc:
             raise peer_error(exc) or exc from None  # the source's own error, e.g. for one item of a bulk
-        return SourceInfo(
-            filename=response.filename,
-            size=response.size_bytes,
-            probe=response.probe if response.HasField("probe") else None,
-            probe_error=response.probe_error,
-        )
+        return _info(response)
+
+    async def resolve_source(self, ref: storage_pb2.SourceRef, probe: bool) -> tuple[storage_pb2.Source, SourceInfo]:
+        try:
+            response = await self._stub.ResolveSource(
+                ingest_pb2.ResolveSourceRequest(ref=ref, probe=probe), timeout=self._timeout, metadata=caller_metadata()
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_error(exc) or exc from None
+        return response.source, _info(response)
+
+    async def resolve_destination(self, ref: storage_pb2.DestinationRef) -> storage_pb2.Destination:
+        try:
+            return await self._stub.ResolveDestination(
+                ingest_pb2.ResolveDestinationRequest(ref=ref), timeout=self._timeout, metadata=caller_metadata()
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_error(exc) or exc from None
 
     async def check_destination(self, destination: storage_pb2.Destination) -> None:
         try:
@@ -43,3 +65,21 @@ class IngestClient:
             )
         except grpc.aio.AioRpcError as exc:
             raise peer_error(exc) or exc from None
+
+
+class WebhooksClient:
+    """Asks webhooks whether a job's one-off callback URL may be posted to, on behalf of the caller."""
+
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+        self._stub = webhooks_pb2_grpc.WebhookServiceStub(channel)
+        self._timeout = timeout
+
+    async def check_callback(self, url: str) -> str:
+        """The URL as it will be posted to; the address rules of every webhook refuse the rest (4xx)."""
+        try:
+            answer = await self._stub.CheckTarget(
+                webhooks_pb2.CheckTargetRequest(url=url), timeout=self._timeout, metadata=caller_metadata()
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_error(exc) or exc from None
+        return answer.url

@@ -23,12 +23,14 @@ def _new_job(request: jobs_pb2.CreateJobRequest) -> domain.NewJob:
         external_id=request.external_id,
         metadata_json=request.metadata_json,
         priority=request.priority,
-        output_expiry=request.destination.cdn.expiry_seconds,
+        output_expiry=request.destination.cdn.expiry_seconds or request.destination_ref.expiry_seconds,
         on_demand=request.mode != jobs_pb2.JOB_MODE_CLASSIC,
         confirm=request.confirm,
         filename=request.original_filename,
         destination=request.destination,
         callback_url=request.callback_url,
+        source_ref=request.source_ref if request.HasField("source_ref") else None,
+        destination_ref=request.destination_ref if request.HasField("destination_ref") else None,
     )
 
 

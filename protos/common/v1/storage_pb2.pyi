@@ -137,6 +137,7 @@ class DriveLocation(_message.Message):
     FILE_ID_FIELD_NUMBER: _builtins.int
     LISTED_SIZE_FIELD_NUMBER: _builtins.int
     LISTED_NAME_FIELD_NUMBER: _builtins.int
+    LISTED_TYPE_FIELD_NUMBER: _builtins.int
     folder_id: _builtins.str
     file_name: _builtins.str
     """an output's name; empty: the output's file name"""
@@ -147,6 +148,8 @@ class DriveLocation(_message.Message):
     listed_size: _builtins.int
     """a folder listing's item: what the listing said (no second look at submit)"""
     listed_name: _builtins.str
+    listed_type: _builtins.str
+    """a selection's item: the MIME type the caller gave"""
     def __init__(
         self,
         *,
@@ -156,10 +159,11 @@ class DriveLocation(_message.Message):
         file_id: _builtins.str = ...,
         listed_size: _builtins.int = ...,
         listed_name: _builtins.str = ...,
+        listed_type: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials", b"credentials", "file_id", b"file_id", "file_name", b"file_name", "folder_id", b"folder_id", "listed_name", b"listed_name", "listed_size", b"listed_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["credentials", b"credentials", "file_id", b"file_id", "file_name", b"file_name", "folder_id", b"folder_id", "listed_name", b"listed_name", "listed_size", b"listed_size", "listed_type", b"listed_type"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -198,3 +202,149 @@ class Destination(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
 Global___Destination: _TypeAlias = Destination  # noqa: Y015
+
+@_typing.final
+class S3Keys(_message.Message):
+    """S3 keys as a caller gives them: sealed by ingest the moment it resolves the reference, never stored in clear."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCESS_KEY_ID_FIELD_NUMBER: _builtins.int
+    SECRET_ACCESS_KEY_FIELD_NUMBER: _builtins.int
+    access_key_id: _builtins.str
+    secret_access_key: _builtins.str
+    def __init__(
+        self,
+        *,
+        access_key_id: _builtins.str = ...,
+        secret_access_key: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_key_id", b"access_key_id", "secret_access_key", b"secret_access_key"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___S3Keys: _TypeAlias = S3Keys  # noqa: Y015
+
+@_typing.final
+class DriveAccess(_message.Message):
+    """How a caller opens a Drive file or folder: a saved service-account key of its own, or its OAuth tokens."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDENTIAL_ID_FIELD_NUMBER: _builtins.int
+    ACCESS_TOKEN_FIELD_NUMBER: _builtins.int
+    REFRESH_TOKEN_FIELD_NUMBER: _builtins.int
+    credential_id: _builtins.str
+    """POST /ondemand/credentials/google-drive"""
+    access_token: _builtins.str
+    refresh_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        credential_id: _builtins.str = ...,
+        access_token: _builtins.str = ...,
+        refresh_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["access_token", b"access_token", "credential_id", b"credential_id", "refresh_token", b"refresh_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DriveAccess: _TypeAlias = DriveAccess  # noqa: Y015
+
+@_typing.final
+class SourceRef(_message.Message):
+    """A source as a caller names it. ingest resolves it (IngestService.ResolveSource): checks it is the
+    caller's and can be read, seals what must be sealed, and returns one Source.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    URL_FIELD_NUMBER: _builtins.int
+    FILE_ID_FIELD_NUMBER: _builtins.int
+    S3_FIELD_NUMBER: _builtins.int
+    GOOGLE_DRIVE_FIELD_NUMBER: _builtins.int
+    S3_KEYS_FIELD_NUMBER: _builtins.int
+    DRIVE_ACCESS_FIELD_NUMBER: _builtins.int
+    url: _builtins.str
+    """http(s), through the address guard"""
+    file_id: _builtins.str
+    """a file the caller stored (POST /api/v1/files/upload)"""
+    @_builtins.property
+    def s3(self) -> Global___S3Location:
+        """an object (bucket + key) of the caller's bucket; credentials empty: s3_keys"""
+
+    @_builtins.property
+    def google_drive(self) -> Global___DriveLocation:
+        """a file (file_id) of the caller's Drive; credentials empty: drive_access"""
+
+    @_builtins.property
+    def s3_keys(self) -> Global___S3Keys:
+        """none: the bucket is public, or the platform's credential chain reaches it"""
+
+    @_builtins.property
+    def drive_access(self) -> Global___DriveAccess: ...
+    def __init__(
+        self,
+        *,
+        url: _builtins.str = ...,
+        file_id: _builtins.str = ...,
+        s3: Global___S3Location | None = ...,
+        google_drive: Global___DriveLocation | None = ...,
+        s3_keys: Global___S3Keys | None = ...,
+        drive_access: Global___DriveAccess | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["drive_access", b"drive_access", "file_id", b"file_id", "google_drive", b"google_drive", "kind", b"kind", "s3", b"s3", "s3_keys", b"s3_keys", "url", b"url"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["drive_access", b"drive_access", "file_id", b"file_id", "google_drive", b"google_drive", "kind", b"kind", "s3", b"s3", "s3_keys", b"s3_keys", "url", b"url"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["url", "file_id", "s3", "google_drive"]  # noqa: Y015
+    _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
+
+Global___SourceRef: _TypeAlias = SourceRef  # noqa: Y015
+
+@_typing.final
+class DestinationRef(_message.Message):
+    """Where an output goes besides the blob store, as a caller names it (IngestService.ResolveDestination)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPIRY_SECONDS_FIELD_NUMBER: _builtins.int
+    S3_FIELD_NUMBER: _builtins.int
+    S3_KEYS_FIELD_NUMBER: _builtins.int
+    GOOGLE_DRIVE_FIELD_NUMBER: _builtins.int
+    DRIVE_ACCESS_FIELD_NUMBER: _builtins.int
+    expiry_seconds: _builtins.int
+    """of the download link"""
+    @_builtins.property
+    def s3(self) -> Global___S3Location:
+        """credentials empty: s3_keys"""
+
+    @_builtins.property
+    def s3_keys(self) -> Global___S3Keys: ...
+    @_builtins.property
+    def google_drive(self) -> Global___DriveLocation:
+        """credentials empty: drive_access"""
+
+    @_builtins.property
+    def drive_access(self) -> Global___DriveAccess: ...
+    def __init__(
+        self,
+        *,
+        expiry_seconds: _builtins.int = ...,
+        s3: Global___S3Location | None = ...,
+        s3_keys: Global___S3Keys | None = ...,
+        google_drive: Global___DriveLocation | None = ...,
+        drive_access: Global___DriveAccess | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["drive_access", b"drive_access", "google_drive", b"google_drive", "s3", b"s3", "s3_keys", b"s3_keys"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["drive_access", b"drive_access", "expiry_seconds", b"expiry_seconds", "google_drive", b"google_drive", "s3", b"s3", "s3_keys", b"s3_keys"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DestinationRef: _TypeAlias = DestinationRef  # noqa: Y015

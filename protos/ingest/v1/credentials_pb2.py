@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"protos/ingest/v1/credentials.proto\x12\x11vidkiln.ingest.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x01\n\x0f\x44riveCredential\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x63lient_email\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x1c\x43reateDriveCredentialRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x14service_account_json\x18\x02 \x01(\t\"\x1d\n\x1bListDriveCredentialsRequest\"W\n\x1cListDriveCredentialsResponse\x12\x37\n\x0b\x63redentials\x18\x01 \x03(\x0b\x32\".vidkiln.ingest.v1.DriveCredential\"*\n\x1c\x44\x65leteDriveCredentialRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1f\n\x1d\x44\x65leteDriveCredentialResponse\"\'\n\x19UseDriveCredentialRequest\x12\n\n\x02id\x18\x01 \x01(\t\"B\n\x1aUseDriveCredentialResponse\x12\x0e\n\x06sealed\x18\x01 \x01(\t\x12\x14\n\x0c\x63lient_email\x18\x02 \x01(\t2\xe9\x03\n\x11\x43redentialService\x12l\n\x15\x43reateDriveCredential\x12/.vidkiln.ingest.v1.CreateDriveCredentialRequest\x1a\".vidkiln.ingest.v1.DriveCredential\x12w\n\x14ListDriveCredentials\x12..vidkiln.ingest.v1.ListDriveCredentialsRequest\x1a/.vidkiln.ingest.v1.ListDriveCredentialsResponse\x12z\n\x15\x44\x65leteDriveCredential\x12/.vidkiln.ingest.v1.DeleteDriveCredentialRequest\x1a\x30.vidkiln.ingest.v1.DeleteDriveCredentialResponse\x12q\n\x12UseDriveCredential\x12,.vidkiln.ingest.v1.UseDriveCredentialRequest\x1a-.vidkiln.ingest.v1.UseDriveCredentialResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"protos/ingest/v1/credentials.proto\x12\x11vidkiln.ingest.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x01\n\x0f\x44riveCredential\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x14\n\x0c\x63lient_email\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"J\n\x1c\x43reateDriveCredentialRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1c\n\x14service_account_json\x18\x02 \x01(\t\"\x1d\n\x1bListDriveCredentialsRequest\"W\n\x1cListDriveCredentialsResponse\x12\x37\n\x0b\x63redentials\x18\x01 \x03(\x0b\x32\".vidkiln.ingest.v1.DriveCredential\"*\n\x1c\x44\x65leteDriveCredentialRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x1f\n\x1d\x44\x65leteDriveCredentialResponse2\xf6\x02\n\x11\x43redentialService\x12l\n\x15\x43reateDriveCredential\x12/.vidkiln.ingest.v1.CreateDriveCredentialRequest\x1a\".vidkiln.ingest.v1.DriveCredential\x12w\n\x14ListDriveCredentials\x12..vidkiln.ingest.v1.ListDriveCredentialsRequest\x1a/.vidkiln.ingest.v1.ListDriveCredentialsResponse\x12z\n\x15\x44\x65leteDriveCredential\x12/.vidkiln.ingest.v1.DeleteDriveCredentialRequest\x1a\x30.vidkiln.ingest.v1.DeleteDriveCredentialResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,10 +44,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DELETEDRIVECREDENTIALREQUEST']._serialized_end=464
   _globals['_DELETEDRIVECREDENTIALRESPONSE']._serialized_start=466
   _globals['_DELETEDRIVECREDENTIALRESPONSE']._serialized_end=497
-  _globals['_USEDRIVECREDENTIALREQUEST']._serialized_start=499
-  _globals['_USEDRIVECREDENTIALREQUEST']._serialized_end=538
-  _globals['_USEDRIVECREDENTIALRESPONSE']._serialized_start=540
-  _globals['_USEDRIVECREDENTIALRESPONSE']._serialized_end=606
-  _globals['_CREDENTIALSERVICE']._serialized_start=609
-  _globals['_CREDENTIALSERVICE']._serialized_end=1098
+  _globals['_CREDENTIALSERVICE']._serialized_start=500
+  _globals['_CREDENTIALSERVICE']._serialized_end=874
 # @@protoc_insertion_point(module_scope)

@@ -28,7 +28,7 @@ if _version_not_supported:
 class CredentialServiceStub:
     """Saved Google Drive service-account credentials of the caller's account
     (/ondemand/credentials/google-drive*). The key JSON is sealed with the platform key at once and
-    never leaves ingest in clear: jobs carry a sealed copy made for them, and workers mint short-lived
+    never leaves ingest in clear: a job naming it gets a sealed copy made for it (IngestService.ResolveSource), and workers mint short-lived
     Google tokens from it.
     """
 
@@ -53,17 +53,12 @@ class CredentialServiceStub:
                 request_serializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.DeleteDriveCredentialRequest.SerializeToString,
                 response_deserializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.DeleteDriveCredentialResponse.FromString,
                 _registered_method=True)
-        self.UseDriveCredential = channel.unary_unary(
-                '/vidkiln.ingest.v1.CredentialService/UseDriveCredential',
-                request_serializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.UseDriveCredentialRequest.SerializeToString,
-                response_deserializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.UseDriveCredentialResponse.FromString,
-                _registered_method=True)
 
 
 class CredentialServiceServicer:
     """Saved Google Drive service-account credentials of the caller's account
     (/ondemand/credentials/google-drive*). The key JSON is sealed with the platform key at once and
-    never leaves ingest in clear: jobs carry a sealed copy made for them, and workers mint short-lived
+    never leaves ingest in clear: a job naming it gets a sealed copy made for it (IngestService.ResolveSource), and workers mint short-lived
     Google tokens from it.
     """
 
@@ -81,13 +76,6 @@ class CredentialServiceServicer:
 
     def DeleteDriveCredential(self, request, context):
         """Missing associated documentation comment in .proto file."""
-        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
-        context.set_details('Method not implemented!')
-        raise NotImplementedError('Method not implemented!')
-
-    def UseDriveCredential(self, request, context):
-        """The credential as a job's Drive source or destination carries it: sealed for customer storage.
-        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -110,11 +98,6 @@ def add_CredentialServiceServicer_to_server(servicer, server):
                     request_deserializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.DeleteDriveCredentialRequest.FromString,
                     response_serializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.DeleteDriveCredentialResponse.SerializeToString,
             ),
-            'UseDriveCredential': grpc.unary_unary_rpc_method_handler(
-                    servicer.UseDriveCredential,
-                    request_deserializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.UseDriveCredentialRequest.FromString,
-                    response_serializer=protos_dot_ingest_dot_v1_dot_credentials__pb2.UseDriveCredentialResponse.SerializeToString,
-            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'vidkiln.ingest.v1.CredentialService', rpc_method_handlers)
@@ -126,7 +109,7 @@ def add_CredentialServiceServicer_to_server(servicer, server):
 class CredentialService:
     """Saved Google Drive service-account credentials of the caller's account
     (/ondemand/credentials/google-drive*). The key JSON is sealed with the platform key at once and
-    never leaves ingest in clear: jobs carry a sealed copy made for them, and workers mint short-lived
+    never leaves ingest in clear: a job naming it gets a sealed copy made for it (IngestService.ResolveSource), and workers mint short-lived
     Google tokens from it.
     """
 
@@ -201,33 +184,6 @@ class CredentialService:
             '/vidkiln.ingest.v1.CredentialService/DeleteDriveCredential',
             protos_dot_ingest_dot_v1_dot_credentials__pb2.DeleteDriveCredentialRequest.SerializeToString,
             protos_dot_ingest_dot_v1_dot_credentials__pb2.DeleteDriveCredentialResponse.FromString,
-            options,
-            channel_credentials,
-            insecure,
-            call_credentials,
-            compression,
-            wait_for_ready,
-            timeout,
-            metadata,
-            _registered_method=True)
-
-    @staticmethod
-    def UseDriveCredential(request,
-            target,
-            options=(),
-            channel_credentials=None,
-            call_credentials=None,
-            insecure=False,
-            compression=None,
-            wait_for_ready=None,
-            timeout=None,
-            metadata=None):
-        return grpc.experimental.unary_unary(
-            request,
-            target,
-            '/vidkiln.ingest.v1.CredentialService/UseDriveCredential',
-            protos_dot_ingest_dot_v1_dot_credentials__pb2.UseDriveCredentialRequest.SerializeToString,
-            protos_dot_ingest_dot_v1_dot_credentials__pb2.UseDriveCredentialResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -29,7 +29,7 @@ GRPC_VERSION: str
 class CredentialServiceStub:
     """Saved Google Drive service-account credentials of the caller's account
     (/ondemand/credentials/google-drive*). The key JSON is sealed with the platform key at once and
-    never leaves ingest in clear: jobs carry a sealed copy made for them, and workers mint short-lived
+    never leaves ingest in clear: a job naming it gets a sealed copy made for it (IngestService.ResolveSource), and workers mint short-lived
     Google tokens from it.
     """
 
@@ -40,14 +40,12 @@ class CredentialServiceStub:
     CreateDriveCredential: _grpc.UnaryUnaryMultiCallable[_credentials_pb2.CreateDriveCredentialRequest, _credentials_pb2.DriveCredential]
     ListDriveCredentials: _grpc.UnaryUnaryMultiCallable[_credentials_pb2.ListDriveCredentialsRequest, _credentials_pb2.ListDriveCredentialsResponse]
     DeleteDriveCredential: _grpc.UnaryUnaryMultiCallable[_credentials_pb2.DeleteDriveCredentialRequest, _credentials_pb2.DeleteDriveCredentialResponse]
-    UseDriveCredential: _grpc.UnaryUnaryMultiCallable[_credentials_pb2.UseDriveCredentialRequest, _credentials_pb2.UseDriveCredentialResponse]
-    """The credential as a job's Drive source or destination carries it: sealed for customer storage."""
 
 @_typing.type_check_only
 class CredentialServiceAsyncStub(CredentialServiceStub):
     """Saved Google Drive service-account credentials of the caller's account
     (/ondemand/credentials/google-drive*). The key JSON is sealed with the platform key at once and
-    never leaves ingest in clear: jobs carry a sealed copy made for them, and workers mint short-lived
+    never leaves ingest in clear: a job naming it gets a sealed copy made for it (IngestService.ResolveSource), and workers mint short-lived
     Google tokens from it.
     """
 
@@ -55,13 +53,11 @@ class CredentialServiceAsyncStub(CredentialServiceStub):
     CreateDriveCredential: _aio.UnaryUnaryMultiCallable[_credentials_pb2.CreateDriveCredentialRequest, _credentials_pb2.DriveCredential]  # type: ignore[assignment]
     ListDriveCredentials: _aio.UnaryUnaryMultiCallable[_credentials_pb2.ListDriveCredentialsRequest, _credentials_pb2.ListDriveCredentialsResponse]  # type: ignore[assignment]
     DeleteDriveCredential: _aio.UnaryUnaryMultiCallable[_credentials_pb2.DeleteDriveCredentialRequest, _credentials_pb2.DeleteDriveCredentialResponse]  # type: ignore[assignment]
-    UseDriveCredential: _aio.UnaryUnaryMultiCallable[_credentials_pb2.UseDriveCredentialRequest, _credentials_pb2.UseDriveCredentialResponse]  # type: ignore[assignment]
-    """The credential as a job's Drive source or destination carries it: sealed for customer storage."""
 
 class CredentialServiceServicer(metaclass=_abc_1.ABCMeta):
     """Saved Google Drive service-account credentials of the caller's account
     (/ondemand/credentials/google-drive*). The key JSON is sealed with the platform key at once and
-    never leaves ingest in clear: jobs carry a sealed copy made for them, and workers mint short-lived
+    never leaves ingest in clear: a job naming it gets a sealed copy made for it (IngestService.ResolveSource), and workers mint short-lived
     Google tokens from it.
     """
 
@@ -85,13 +81,5 @@ class CredentialServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _credentials_pb2.DeleteDriveCredentialRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_credentials_pb2.DeleteDriveCredentialResponse, _abc.Awaitable[_credentials_pb2.DeleteDriveCredentialResponse]]: ...
-
-    @_abc_1.abstractmethod
-    def UseDriveCredential(
-        self,
-        request: _credentials_pb2.UseDriveCredentialRequest,
-        context: _ServicerContext,
-    ) -> _typing.Union[_credentials_pb2.UseDriveCredentialResponse, _abc.Awaitable[_credentials_pb2.UseDriveCredentialResponse]]:
-        """The credential as a job's Drive source or destination carries it: sealed for customer storage."""
 
 def add_CredentialServiceServicer_to_server(servicer: CredentialServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

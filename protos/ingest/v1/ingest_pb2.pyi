@@ -26,21 +26,33 @@ class ListFolderRequest(_message.Message):
 
     FOLDER_FIELD_NUMBER: _builtins.int
     MAX_FILES_FIELD_NUMBER: _builtins.int
+    FOLDER_REF_FIELD_NUMBER: _builtins.int
+    FILES_FIELD_NUMBER: _builtins.int
     max_files: _builtins.int
     """0: all"""
     @_builtins.property
     def folder(self) -> _storage_pb2.Source:
-        """s3 (bucket + prefix) or google_drive (folder_id)"""
+        """s3 (bucket + prefix) or google_drive (folder_id), sealed"""
+
+    @_builtins.property
+    def folder_ref(self) -> _storage_pb2.SourceRef:
+        """Instead of `folder`: a prefix or folder as the caller names it (s3: bucket + prefix; google_drive: folder_id) ..."""
+
+    @_builtins.property
+    def files(self) -> _containers.RepeatedCompositeFieldContainer[_storage_pb2.SourceRef]:
+        """... or files picked one by one (google_drive, each a file_id, its name in listed_name); videos only."""
 
     def __init__(
         self,
         *,
         folder: _storage_pb2.Source | None = ...,
         max_files: _builtins.int = ...,
+        folder_ref: _storage_pb2.SourceRef | None = ...,
+        files: _abc.Iterable[_storage_pb2.SourceRef] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["folder", b"folder"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["folder", b"folder", "folder_ref", b"folder_ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["folder", b"folder", "max_files", b"max_files"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["files", b"files", "folder", b"folder", "folder_ref", b"folder_ref", "max_files", b"max_files"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -153,6 +165,49 @@ class ValidateSourceRequest(_message.Message):
 Global___ValidateSourceRequest: _TypeAlias = ValidateSourceRequest  # noqa: Y015
 
 @_typing.final
+class ResolveSourceRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    PROBE_FIELD_NUMBER: _builtins.int
+    probe: _builtins.bool
+    @_builtins.property
+    def ref(self) -> _storage_pb2.SourceRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _storage_pb2.SourceRef | None = ...,
+        probe: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["probe", b"probe", "ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveSourceRequest: _TypeAlias = ResolveSourceRequest  # noqa: Y015
+
+@_typing.final
+class ResolveDestinationRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REF_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def ref(self) -> _storage_pb2.DestinationRef: ...
+    def __init__(
+        self,
+        *,
+        ref: _storage_pb2.DestinationRef | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ref", b"ref"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ResolveDestinationRequest: _TypeAlias = ResolveDestinationRequest  # noqa: Y015
+
+@_typing.final
 class ValidateSourceResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -161,6 +216,7 @@ class ValidateSourceResponse(_message.Message):
     CONTENT_TYPE_FIELD_NUMBER: _builtins.int
     PROBE_FIELD_NUMBER: _builtins.int
     PROBE_ERROR_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
     filename: _builtins.str
     size_bytes: _builtins.int
     """0 when the source does not say"""
@@ -171,6 +227,10 @@ class ValidateSourceResponse(_message.Message):
     def probe(self) -> _media_pb2.MediaProbe:
         """when asked and the source could be probed"""
 
+    @_builtins.property
+    def source(self) -> _storage_pb2.Source:
+        """ResolveSource: the source resolved, credentials sealed"""
+
     def __init__(
         self,
         *,
@@ -179,10 +239,11 @@ class ValidateSourceResponse(_message.Message):
         content_type: _builtins.str = ...,
         probe: _media_pb2.MediaProbe | None = ...,
         probe_error: _builtins.str = ...,
+        source: _storage_pb2.Source | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["probe", b"probe"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["probe", b"probe", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "filename", b"filename", "probe", b"probe", "probe_error", b"probe_error", "size_bytes", b"size_bytes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "filename", b"filename", "probe", b"probe", "probe_error", b"probe_error", "size_bytes", b"size_bytes", "source", b"source"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

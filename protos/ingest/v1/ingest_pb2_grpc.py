@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from protos.common.v1 import storage_pb2 as protos_dot_common_dot_v1_dot_storage__pb2
 from protos.ingest.v1 import ingest_pb2 as protos_dot_ingest_dot_v1_dot_ingest__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -40,6 +41,16 @@ class IngestServiceStub:
                 request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceRequest.SerializeToString,
                 response_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.FromString,
                 _registered_method=True)
+        self.ResolveSource = channel.unary_unary(
+                '/vidkiln.ingest.v1.IngestService/ResolveSource',
+                request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ResolveSourceRequest.SerializeToString,
+                response_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.FromString,
+                _registered_method=True)
+        self.ResolveDestination = channel.unary_unary(
+                '/vidkiln.ingest.v1.IngestService/ResolveDestination',
+                request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ResolveDestinationRequest.SerializeToString,
+                response_deserializer=protos_dot_common_dot_v1_dot_storage__pb2.Destination.FromString,
+                _registered_method=True)
         self.CheckDestination = channel.unary_unary(
                 '/vidkiln.ingest.v1.IngestService/CheckDestination',
                 request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.CheckDestinationRequest.SerializeToString,
@@ -58,6 +69,22 @@ class IngestServiceServicer:
 
     def ValidateSource(self, request, context):
         """Checks the source answers (and, with probe, reads its headers for the duration).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveSource(self, request, context):
+        """Resolves any source reference against the caller's account (its files, its credentials), seals its
+        credentials and checks it as ValidateSource does; the answer carries the resolved Source.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResolveDestination(self, request, context):
+        """Resolves a destination reference (keys sealed, a saved credential the caller's own) and checks it
+        takes them, as CheckDestination does.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -84,6 +111,16 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.ValidateSource,
                     request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceRequest.FromString,
                     response_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.SerializeToString,
+            ),
+            'ResolveSource': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveSource,
+                    request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ResolveSourceRequest.FromString,
+                    response_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.SerializeToString,
+            ),
+            'ResolveDestination': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResolveDestination,
+                    request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ResolveDestinationRequest.FromString,
+                    response_serializer=protos_dot_common_dot_v1_dot_storage__pb2.Destination.SerializeToString,
             ),
             'CheckDestination': grpc.unary_unary_rpc_method_handler(
                     servicer.CheckDestination,
@@ -124,6 +161,60 @@ class IngestService:
             '/vidkiln.ingest.v1.IngestService/ValidateSource',
             protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceRequest.SerializeToString,
             protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveSource(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.ingest.v1.IngestService/ResolveSource',
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.ResolveSourceRequest.SerializeToString,
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.ValidateSourceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResolveDestination(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.ingest.v1.IngestService/ResolveDestination',
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.ResolveDestinationRequest.SerializeToString,
+            protos_dot_common_dot_v1_dot_storage__pb2.Destination.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from grpc import aio as _aio
+from protos.common.v1 import storage_pb2 as _storage_pb2
 from protos.ingest.v1 import ingest_pb2 as _ingest_pb2
 import abc as _abc_1
 import grpc as _grpc
@@ -35,6 +36,14 @@ class IngestServiceStub:
     def __new__(cls, channel: _aio.Channel) -> IngestServiceAsyncStub: ...
     ValidateSource: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.ValidateSourceRequest, _ingest_pb2.ValidateSourceResponse]
     """Checks the source answers (and, with probe, reads its headers for the duration)."""
+    ResolveSource: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.ResolveSourceRequest, _ingest_pb2.ValidateSourceResponse]
+    """Resolves any source reference against the caller's account (its files, its credentials), seals its
+    credentials and checks it as ValidateSource does; the answer carries the resolved Source.
+    """
+    ResolveDestination: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.ResolveDestinationRequest, _storage_pb2.Destination]
+    """Resolves a destination reference (keys sealed, a saved credential the caller's own) and checks it
+    takes them, as CheckDestination does.
+    """
     CheckDestination: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.CheckDestinationRequest, _ingest_pb2.CheckDestinationResponse]
     """Checks a customer destination takes the given credentials (bucket reachable, folder open)."""
     ListFolder: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.ListFolderRequest, _ingest_pb2.ListFolderResponse]
@@ -47,6 +56,14 @@ class IngestServiceAsyncStub(IngestServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ValidateSource: _aio.UnaryUnaryMultiCallable[_ingest_pb2.ValidateSourceRequest, _ingest_pb2.ValidateSourceResponse]  # type: ignore[assignment]
     """Checks the source answers (and, with probe, reads its headers for the duration)."""
+    ResolveSource: _aio.UnaryUnaryMultiCallable[_ingest_pb2.ResolveSourceRequest, _ingest_pb2.ValidateSourceResponse]  # type: ignore[assignment]
+    """Resolves any source reference against the caller's account (its files, its credentials), seals its
+    credentials and checks it as ValidateSource does; the answer carries the resolved Source.
+    """
+    ResolveDestination: _aio.UnaryUnaryMultiCallable[_ingest_pb2.ResolveDestinationRequest, _storage_pb2.Destination]  # type: ignore[assignment]
+    """Resolves a destination reference (keys sealed, a saved credential the caller's own) and checks it
+    takes them, as CheckDestination does.
+    """
     CheckDestination: _aio.UnaryUnaryMultiCallable[_ingest_pb2.CheckDestinationRequest, _ingest_pb2.CheckDestinationResponse]  # type: ignore[assignment]
     """Checks a customer destination takes the given credentials (bucket reachable, folder open)."""
     ListFolder: _aio.UnaryUnaryMultiCallable[_ingest_pb2.ListFolderRequest, _ingest_pb2.ListFolderResponse]  # type: ignore[assignment]
@@ -62,6 +79,26 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_pb2.ValidateSourceResponse, _abc.Awaitable[_ingest_pb2.ValidateSourceResponse]]:
         """Checks the source answers (and, with probe, reads its headers for the duration)."""
+
+    @_abc_1.abstractmethod
+    def ResolveSource(
+        self,
+        request: _ingest_pb2.ResolveSourceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingest_pb2.ValidateSourceResponse, _abc.Awaitable[_ingest_pb2.ValidateSourceResponse]]:
+        """Resolves any source reference against the caller's account (its files, its credentials), seals its
+        credentials and checks it as ValidateSource does; the answer carries the resolved Source.
+        """
+
+    @_abc_1.abstractmethod
+    def ResolveDestination(
+        self,
+        request: _ingest_pb2.ResolveDestinationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_storage_pb2.Destination, _abc.Awaitable[_storage_pb2.Destination]]:
+        """Resolves a destination reference (keys sealed, a saved credential the caller's own) and checks it
+        takes them, as CheckDestination does.
+        """
 
     @_abc_1.abstractmethod
     def CheckDestination(

@@ -326,6 +326,8 @@ class CreateJobRequest(_message.Message):
     OPTIONS_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     DESTINATION_FIELD_NUMBER: _builtins.int
+    SOURCE_REF_FIELD_NUMBER: _builtins.int
+    DESTINATION_REF_FIELD_NUMBER: _builtins.int
     EXTERNAL_ID_FIELD_NUMBER: _builtins.int
     METADATA_JSON_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
@@ -343,15 +345,31 @@ class CreateJobRequest(_message.Message):
     original_filename: _builtins.str
     """names the outputs when the source's own name is not known"""
     callback_url: _builtins.str
-    """On-demand: a URL that gets one unsigned callback when the job ends (delivered by webhooks)."""
+    """On-demand: a URL that gets one unsigned callback when the job ends (delivered by webhooks, which
+    checks the address before the job exists).
+    """
     @_builtins.property
     def options(self) -> Global___EncodeOptions: ...
     @_builtins.property
     def source(self) -> _storage_pb2.Source:
-        """unset in classic mode: the job waits for an upload"""
+        """The source, resolved (a blob key of the caller's, a URL, or a folder listing's item as ingest sealed it);
+        unset in classic mode: the job waits for an upload. Callers name sources with source_ref instead.
+        """
 
     @_builtins.property
-    def destination(self) -> _storage_pb2.Destination: ...
+    def destination(self) -> _storage_pb2.Destination:
+        """resolved, as source; callers use destination_ref"""
+
+    @_builtins.property
+    def source_ref(self) -> _storage_pb2.SourceRef:
+        """Any source a caller names, as the REST API takes it (a URL, a stored file's id, an object of its bucket
+        with its keys, a Drive file with a saved credential or tokens): ingest resolves it (ResolveSource).
+        """
+
+    @_builtins.property
+    def destination_ref(self) -> _storage_pb2.DestinationRef:
+        """Where the output also goes (a bucket with its keys, a Drive folder with a credential or tokens)."""
+
     @_builtins.property
     def idempotency(self) -> Global___Idempotency: ...
     def __init__(
@@ -360,6 +378,8 @@ class CreateJobRequest(_message.Message):
         options: Global___EncodeOptions | None = ...,
         source: _storage_pb2.Source | None = ...,
         destination: _storage_pb2.Destination | None = ...,
+        source_ref: _storage_pb2.SourceRef | None = ...,
+        destination_ref: _storage_pb2.DestinationRef | None = ...,
         external_id: _builtins.str = ...,
         metadata_json: _builtins.str = ...,
         priority: _builtins.str = ...,
@@ -369,9 +389,9 @@ class CreateJobRequest(_message.Message):
         original_filename: _builtins.str = ...,
         callback_url: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "idempotency", b"idempotency", "options", b"options", "source", b"source"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["destination", b"destination", "destination_ref", b"destination_ref", "idempotency", b"idempotency", "options", b"options", "source", b"source", "source_ref", b"source_ref"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_url", b"callback_url", "confirm", b"confirm", "destination", b"destination", "external_id", b"external_id", "idempotency", b"idempotency", "metadata_json", b"metadata_json", "mode", b"mode", "options", b"options", "original_filename", b"original_filename", "priority", b"priority", "source", b"source"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["callback_url", b"callback_url", "confirm", b"confirm", "destination", b"destination", "destination_ref", b"destination_ref", "external_id", b"external_id", "idempotency", b"idempotency", "metadata_json", b"metadata_json", "mode", b"mode", "options", b"options", "original_filename", b"original_filename", "priority", b"priority", "source", b"source", "source_ref", b"source_ref"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -953,22 +973,56 @@ class ConfirmJobsResponse(_message.Message):
 
     QUEUED_FIELD_NUMBER: _builtins.int
     JOBS_FIELD_NUMBER: _builtins.int
+    FAILURES_FIELD_NUMBER: _builtins.int
     queued: _builtins.int
     @_builtins.property
     def jobs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Job]: ...
+    @_builtins.property
+    def failures(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConfirmJobsFailure]:
+        """each job not queued, in request order"""
+
     def __init__(
         self,
         *,
         queued: _builtins.int = ...,
         jobs: _abc.Iterable[Global___Job] | None = ...,
+        failures: _abc.Iterable[Global___ConfirmJobsFailure] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["jobs", b"jobs", "queued", b"queued"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["failures", b"failures", "jobs", b"jobs", "queued", b"queued"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ConfirmJobsResponse: _TypeAlias = ConfirmJobsResponse  # noqa: Y015
+
+@_typing.final
+class ConfirmJobsFailure(_message.Message):
+    """A job of a bulk confirm that was not queued (missing, not created, unprobeable, no credits)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOB_ID_FIELD_NUMBER: _builtins.int
+    ERROR_REASON_FIELD_NUMBER: _builtins.int
+    ERROR_FIELD_NUMBER: _builtins.int
+    job_id: _builtins.str
+    error_reason: _errors_pb2.ErrorReason.ValueType
+    error: _builtins.str
+    """the reason's message, as the single-job call would answer it"""
+    def __init__(
+        self,
+        *,
+        job_id: _builtins.str = ...,
+        error_reason: _errors_pb2.ErrorReason.ValueType = ...,
+        error: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["error", b"error", "error_reason", b"error_reason", "job_id", b"job_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfirmJobsFailure: _TypeAlias = ConfirmJobsFailure  # noqa: Y015
 
 @_typing.final
 class GetBalanceRequest(_message.Message):

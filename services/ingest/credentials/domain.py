@@ -1,4 +1,4 @@
-"""Saved Drive credentials: create, list, delete, and hand a job its sealed copy.
+"""Saved Drive credentials: create, list, delete, and seal a copy for a job that names one (services/ingest/refs.py).
 
 A key is sealed under a context naming its own row, so a sealed key copied into another row does not
 open. A job gets a fresh token sealed for customer storage (the context jobs, ingest and workers

@@ -14,7 +14,6 @@ POLICIES = {
     f"/{SERVICE_NAME}/ListDriveCredentials": "credentials:manage",
     f"/{SERVICE_NAME}/DeleteDriveCredential": "credentials:manage",
     # A job may use a saved credential by id: whoever creates jobs for the account.
-    f"/{SERVICE_NAME}/UseDriveCredential": "jobs:create",
 }
 
 

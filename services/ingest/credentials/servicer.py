@@ -45,9 +45,3 @@ class CredentialServicer(credentials_pb2_grpc.CredentialServiceServicer):
     ) -> credentials_pb2.DeleteDriveCredentialResponse:
         await domain.delete(self._deps, current_principal(), request.id)
         return credentials_pb2.DeleteDriveCredentialResponse()
-
-    async def UseDriveCredential(
-        self, request: credentials_pb2.UseDriveCredentialRequest, context: Context
-    ) -> credentials_pb2.UseDriveCredentialResponse:
-        sealed = await domain.use(self._deps, current_principal(), request.id)
-        return credentials_pb2.UseDriveCredentialResponse(sealed=sealed.token, client_email=sealed.client_email)

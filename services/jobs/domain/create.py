@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,11 +33,14 @@ _INSPECT_AT_ONCE = 8  # source checks of a bulk request in flight together
 
 @dataclass(frozen=True)
 class Prepared:
-    """A request checked against its source and priced, ready to store."""
+    """A request resolved and checked against its source, priced, ready to store."""
 
     request: NewJob
     source: SourceInfo | None
     estimate: pricing.Estimate | None  # None: nothing to reserve yet (the classic flow)
+    resolved: storage_pb2.Source | None = None  # the source as ingest resolved it (None: none yet)
+    deliver_to: storage_pb2.Destination | None = None  # the customer bucket or folder, sealed
+    callback_url: str = ""  # as webhooks will post to it
 
 
 def estimate_for(job_options: Mapping[str, object], duration: float | None, *, on_demand: bool) -> pricing.Estimate:
@@ -51,17 +54,26 @@ def estimate_for(job_options: Mapping[str, object], duration: float | None, *, o
 
 
 async def prepare(deps: Deps, request: NewJob) -> Prepared:
-    """Checks the source (and probes it for its duration) and prices the job when it will queue."""
-    found = await deps.inspect_source(request.source, True) if request.source is not None else None
-    if request.deliver_to is not None:
-        await deps.check_destination(request.deliver_to)
+    """Resolves what the caller named through its owners (the source and destination by ingest, a callback URL by
+    webhooks), checks the source (and probes it for its duration), and prices the job when it will queue."""
+    source, found = request.source, None
+    if request.source_ref is not None:
+        source, found = await deps.resolve_source(request.source_ref, True)
+    elif source is not None:
+        found = await deps.inspect_source(source, True)
+    deliver_to = request.deliver_to
+    if request.destination_ref is not None:
+        deliver_to = await deps.resolve_destination(request.destination_ref)
+    elif deliver_to is not None:
+        await deps.check_destination(deliver_to)
+    callback = await deps.check_callback(request.callback_url) if request.callback_url else ""
     queues_now = request.on_demand or (request.confirm and found is not None)
     value = estimate_for(request.options, found.duration if found else None, on_demand=request.on_demand)
-    return Prepared(request, found, value if queues_now else None)
+    return Prepared(request, found, value if queues_now else None, source, deliver_to, callback)
 
 
 def build(principal: Principal, prepared: Prepared) -> Job:
-    request, found = prepared.request, prepared.source
+    request, found, source = prepared.request, prepared.source, prepared.resolved
     now, job_id = utcnow(), uuid.uuid4()
     container = str(request.options["container"])
     filename = request.filename or (found.filename[:255] if found else "")
@@ -72,8 +84,8 @@ def build(principal: Principal, prepared: Prepared) -> Job:
         status=(JobState.QUEUED if queued else JobState.CREATED).value,
         mode="on_demand" if request.on_demand else "classic",
         options=request.options,
-        source_url=request.source.url if request.source is not None and request.source.url else None,
-        source_key=request.source.blob_key if request.source is not None and request.source.blob_key else None,
+        source_url=source.url if source is not None and source.url else None,
+        source_key=source.blob_key if source is not None and source.blob_key else None,
         source_filename=filename,
         duration_sec=found.duration if found else None,
         source_probe=protomap.probe_to_dict(found.probe) if found and found.probe else None,
@@ -83,9 +95,9 @@ def build(principal: Principal, prepared: Prepared) -> Job:
         output_expiry_seconds=request.output_expiry,
         output_key=blobkeys.output(job_id, EXTENSIONS[container]),
         output_filename=output_filename(filename or "output", str(request.options["resolution"]), container),
-        source_spec=_customer(request.source),
-        destination=request.deliver_to.SerializeToString() if request.deliver_to is not None else None,
-        callback_url=request.callback_url or None,
+        source_spec=_customer(source),
+        destination=prepared.deliver_to.SerializeToString() if prepared.deliver_to is not None else None,
+        callback_url=prepared.callback_url or None,
         created_at=now,
         queued_at=now if queued else None,
         updated_at=now,
@@ -208,6 +220,7 @@ async def _create_many(
     idem: idempotency.Idem | None,
 ) -> tuple[jobs_pb2.CreateJobsResponse, list[Job]]:
     gate = asyncio.Semaphore(_INSPECT_AT_ONCE)
+    deps = replace(deps, resolve_destination=_once_each(deps.resolve_destination))  # a folder's jobs share one
 
     async def checked(request: NewJob) -> Prepared | DomainError:
         async with gate:
@@ -248,6 +261,22 @@ async def _create_many(
         if idem is not None and not dry_run:
             await idempotency.finish(session, principal.account_id, idem, answer.SerializeToString())
     return answer, created
+
+
+def _once_each(
+    resolve: Callable[[storage_pb2.DestinationRef], Awaitable[storage_pb2.Destination]],
+) -> Callable[[storage_pb2.DestinationRef], Awaitable[storage_pb2.Destination]]:
+    """Resolves each distinct destination once (a folder's thousand jobs deliver to one bucket), concurrent
+    callers waiting for the same answer or error."""
+    answers: dict[bytes, asyncio.Task[storage_pb2.Destination]] = {}
+
+    async def once(ref: storage_pb2.DestinationRef) -> storage_pb2.Destination:
+        key = ref.SerializeToString(deterministic=True)
+        if key not in answers:
+            answers[key] = asyncio.ensure_future(resolve(ref))
+        return await asyncio.shield(answers[key])
+
+    return once
 
 
 def _error(exc: DomainError) -> tuple[errors_pb2.ErrorReason.ValueType, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from protos.common.v1 import media_pb2, storage_pb2
 from protos.jobs.v1 import jobs_pb2
 from services.common.db import Sessions
+from services.common.errors import InvalidArgument, R
 from services.common.events import Publish
 from services.jobs.domain.credits import TrialPolicy
 
@@ -41,6 +42,18 @@ async def _unchecked(_destination: storage_pb2.Destination) -> None:
     return None
 
 
+async def _unresolved(_ref: storage_pb2.SourceRef, _probe: bool) -> tuple[storage_pb2.Source, SourceInfo]:
+    raise InvalidArgument("This server resolves no source references.", reason=R.REQUEST_INVALID)
+
+
+async def _no_destinations(_ref: storage_pb2.DestinationRef) -> storage_pb2.Destination:
+    raise InvalidArgument("This server resolves no destinations.", reason=R.REQUEST_INVALID)
+
+
+async def _no_callbacks(_url: str) -> str:
+    raise InvalidArgument("This server delivers no callbacks.", reason=R.REQUEST_INVALID)
+
+
 @dataclass(frozen=True)
 class Deps:
     sessions: Sessions
@@ -53,3 +66,10 @@ class Deps:
     announce_job: Callable[[jobs_pb2.Job], Awaitable[None]] = _unheard
     # Asks ingest whether a customer destination takes its credentials (a 4xx when not).
     check_destination: Callable[[storage_pb2.Destination], Awaitable[None]] = _unchecked
+    # Asks ingest, the owner of sources, to resolve what a caller named (its file, its bucket, its credential).
+    resolve_source: Callable[[storage_pb2.SourceRef, bool], Awaitable[tuple[storage_pb2.Source, SourceInfo]]] = (
+        _unresolved
+    )
+    resolve_destination: Callable[[storage_pb2.DestinationRef], Awaitable[storage_pb2.Destination]] = _no_destinations
+    # Asks webhooks whether a one-off callback URL may be posted to (the address rules of every webhook).
+    check_callback: Callable[[str], Awaitable[str]] = _no_callbacks

@@ -11,7 +11,6 @@ from pathlib import PurePosixPath
 from protos.common.v1 import storage_pb2
 from services.common import jsontext
 from services.common.errors import FieldViolation, InvalidArgument, NotFound, R
-from services.common.netguard import GuardError, parse_http_url
 from services.jobs import options as encode_options
 
 EXTENSIONS = {"mp4": "mp4", "mkv": "mkv", "webm": "webm", "mov": "mov"}
@@ -35,6 +34,9 @@ class NewJob:
     # A customer bucket or folder the output also goes to, credentials sealed (None: the blob store only).
     deliver_to: storage_pb2.Destination | None = None
     callback_url: str = ""  # one unsigned callback when the job ends (on-demand's `webhook`)
+    # What the caller named, for ingest to resolve (instead of `source` / `deliver_to`, already resolved).
+    source_ref: storage_pb2.SourceRef | None = None
+    destination_ref: storage_pb2.DestinationRef | None = None
 
 
 def parse_id(job_id: str) -> uuid.UUID:
@@ -57,6 +59,8 @@ def new_job(
     filename: str = "",
     destination: storage_pb2.Destination | None = None,
     callback_url: str = "",
+    source_ref: storage_pb2.SourceRef | None = None,
+    destination_ref: storage_pb2.DestinationRef | None = None,
 ) -> NewJob:
     """Checks every field (all the problems at once) and fills in defaults."""
     violations: list[FieldViolation] = []
@@ -77,13 +81,15 @@ def new_job(
         violations.append(FieldViolation("priority", "must be one of normal, high"))
     if not 3600 <= expiry <= 604800:
         violations.append(FieldViolation("outputExpiry", "must be between 3600 and 604800 seconds"))
-    if on_demand and (source is None or source.WhichOneof("kind") is None):
+    has_source = source is not None and source.WhichOneof("kind") is not None
+    has_ref = source_ref is not None and source_ref.WhichOneof("kind") is not None
+    if has_source and has_ref:
+        violations.append(FieldViolation("sourceRef", "not with source: name the source once"))
+    elif on_demand and not (has_source or has_ref):
         violations.append(FieldViolation("sourceUrl", "is required"))
-    if callback_url and not _is_http_url(callback_url):
-        violations.append(FieldViolation("webhook", "must be an absolute http(s) URL of at most 2048 characters"))
     if violations:
         raise InvalidArgument("The request is not valid.", reason=R.BODY_INVALID, violations=violations)
-    has_source = source is not None and source.WhichOneof("kind") is not None
+    wants_delivery = destination_ref is not None and has_delivery(destination_ref)
     return NewJob(
         chosen,
         source if has_source else None,
@@ -96,6 +102,8 @@ def new_job(
         filename[:255],
         destination if destination is not None and has_delivery(destination) else None,
         callback_url,
+        source_ref if has_ref else None,
+        destination_ref if wants_delivery else None,
     )
 
 
@@ -112,17 +120,7 @@ def _metadata_problems(metadata_json: str) -> list[FieldViolation]:
     return []
 
 
-def _is_http_url(raw: str) -> bool:
-    if len(raw) > 2048:
-        return False
-    try:
-        parse_http_url(raw)
-    except GuardError:
-        return False
-    return True
-
-
-def has_delivery(destination: storage_pb2.Destination) -> bool:
+def has_delivery(destination: storage_pb2.Destination | storage_pb2.DestinationRef) -> bool:
     """Whether a destination names a customer bucket or folder."""
     return destination.HasField("s3") or destination.HasField("google_drive")
 
