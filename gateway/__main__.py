@@ -15,13 +15,13 @@ from gateway import files
 from gateway.app import create_app
 from gateway.config import Settings
 from gateway.jobview import JobView
+from gateway.limiter import RateLimiter
 from gateway.protocol import GatewayRunner, HttpLimits
 from services.common.auth_client import remote_key_lookup
 from services.common.credentials import CredentialResolver
 from services.common.events import connect_nats
 from services.common.identity import TokenSigner
 from services.common.lifecycle import run_until_signal
-from services.common.ratelimit import RateLimiter
 from services.common.signing import UrlSigner
 from services.common.telemetry import configure_logging, configure_tracing
 

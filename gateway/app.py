@@ -10,6 +10,7 @@ from gateway.auth import RESOLVER, auth_middleware, public
 from gateway.clients import CLIENTS, Clients
 from gateway.errors import error_middleware
 from gateway.jobview import JOB_VIEW, JobView
+from gateway.limiter import RateLimiter
 from gateway.ratelimit import LIMITER, LIMITS, Limits, add_headers, rate_limit_middleware
 from gateway.routes import (
     account_api,
@@ -28,7 +29,6 @@ from gateway.tracing import tracing_middleware
 from services.common.blobstore import BlobStore
 from services.common.credentials import CredentialResolver
 from services.common.identity import TokenSigner
-from services.common.ratelimit import RateLimiter
 from services.common.signing import UrlSigner
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from gateway.limiter import Limit
 from gateway.ratelimit import Limits
 from services.common.config import BaseServiceSettings
-from services.common.ratelimit import Limit
 
 
 class Settings(BaseServiceSettings):

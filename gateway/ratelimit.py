@@ -17,8 +17,8 @@ from aiohttp import web
 
 from gateway.auth import CALLER
 from gateway.errors import is_media
+from gateway.limiter import Decision, Limit, RateLimiter
 from services.common.errors import R, ResourceExhausted
-from services.common.ratelimit import Decision, Limit, RateLimiter
 
 LIMITER = web.AppKey("rate_limiter", RateLimiter)
 DECISION = web.RequestKey("rate_limit", Decision)

@@ -12,8 +12,8 @@ import pytest
 from nats.aio.client import Client as NATS
 from nats.js.api import KeyValueConfig, StorageType
 
+from gateway.limiter import MAX_PERIOD, Decision, Limit, RateLimiter
 from services.common.events import connect_nats
-from services.common.ratelimit import MAX_PERIOD, Decision, Limit, RateLimiter
 from tests.harness import NatsServer
 
 _START = 1_700_000_000.0
@@ -173,7 +173,7 @@ async def test_fails_open_quickly_when_nats_is_gone(
 ) -> None:
     await limiter.hit(_ENCODE, "acct-1")
     nats.stop()
-    caplog.set_level(logging.WARNING, logger="services.common.ratelimit")
+    caplog.set_level(logging.WARNING, logger="gateway.limiter")
 
     started = time.monotonic()
     decision = await limiter.hit(_ENCODE, "acct-1")
@@ -187,7 +187,7 @@ async def test_fails_open_quickly_when_nats_is_gone(
 
     clock.advance(5.0)  # asks the store again (and times out again), but does not warn again within a minute
     assert not (await limiter.hit(_ENCODE, "acct-1")).enforced
-    warnings = [r for r in caplog.records if r.name == "services.common.ratelimit"]
+    warnings = [r for r in caplog.records if r.name == "gateway.limiter"]
     assert len(warnings) == 1
     assert "unavailable" in warnings[0].getMessage()
 

@@ -1,4 +1,5 @@
-"""Rate limits shared by every gateway: GCRA state per (limit, subject) in a NATS key-value bucket."""
+"""Rate limits shared by every gateway: GCRA state per (limit, subject) in a NATS key-value bucket (the store behind
+gateway/ratelimit.py)."""
 
 from __future__ import annotations
 
