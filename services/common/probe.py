@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import IO, Any, cast
 
 import av
 import av.error
@@ -18,9 +18,9 @@ _HDR_TRANSFER = {16: "hdr10", 18: "hlg"}  # AVCOL_TRC_SMPTE2084, AVCOL_TRC_ARIB_
 _TEXT_DEMUXERS = frozenset({"tty", "bin", "xbin", "idf", "adf"})
 
 
-def open_media(path: Path | io.RawIOBase) -> av.container.InputContainer:
-    """Opens a file (or a readable, seekable file object) for decoding; PermanentError(PROBE_FAILED)
-    when FFmpeg cannot read it."""
+def open_media(path: Path | io.RawIOBase | IO[bytes]) -> av.container.InputContainer:
+    """Opens a file (or a readable file object, seekable or a stream) for decoding;
+    PermanentError(PROBE_FAILED) when FFmpeg cannot read it."""
     try:
         target: Any = str(path) if isinstance(path, Path) else path
         container = cast(av.container.InputContainer, av.open(target, "r", metadata_errors="ignore"))
@@ -40,8 +40,9 @@ def probe_file(path: Path, *, require_video: bool = True) -> media_pb2.MediaProb
         return describe(container, os.path.getsize(path), require_video=require_video)
 
 
-def probe_stream(stream: io.RawIOBase, size: int) -> media_pb2.MediaProbe:
-    """The same, from a file object (a remote file read with Range requests)."""
+def probe_stream(stream: io.RawIOBase | IO[bytes], size: int) -> media_pb2.MediaProbe:
+    """The same, from a file object: a remote file read with Range requests, a body streamed from its
+    start (what FFmpeg can tell without seeking), or a scratch file."""
     with open_media(stream) as container:
         return describe(container, size)
 

@@ -16,13 +16,18 @@ from services.common.destinations import Opener
 from services.common.errors import DomainError, InvalidArgument, NotFound, R
 from services.common.netguard import AddressPolicy, GuardError, check_url
 from services.common.probe import probe_file, probe_stream
-from services.common.remote_file import RangeUnsupported, RemoteFile
+from services.common.remote_file import RangeUnsupported, RemoteFile, probe_unranged
 from services.common.videofiles import is_video
 from services.ingest.config import DEFAULT_MAX_SOURCE_BYTES
 
 # Probes read through the event loop while holding a thread: they get their own threads, because
 # on the default executor they could take every thread aiohttp's DNS lookups need, and wait forever.
 _PROBE_THREADS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
+# A server that ignores Range is read from the start: at most this much (an MP4 indexed at its end is
+# read through to its index; a scratch file holds it when only a whole file tells), and for at most this
+# long, which stays under the 10 s deadline of jobs' call so that a slow source gets a clear answer.
+DEFAULT_UNRANGED_PROBE_BYTES = 256 * 1024**2
+DEFAULT_UNRANGED_PROBE_SECONDS = 6.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,8 @@ class Deps:
     policy: AddressPolicy
     max_source_bytes: int = DEFAULT_MAX_SOURCE_BYTES  # a declared size above it is refused at submit
     opener: Opener | None = None  # opens customer destinations (None: none can be checked)
+    unranged_probe_bytes: int = DEFAULT_UNRANGED_PROBE_BYTES  # most a probe reads of a source without Range
+    unranged_probe_seconds: float = DEFAULT_UNRANGED_PROBE_SECONDS  # and for how long
 
 
 @dataclass(frozen=True)
@@ -126,13 +133,27 @@ async def _url(deps: Deps, url: str, probe: bool) -> Inspection:
     if not probe:
         return inspection
     try:
-        reader = await RemoteFile.open(deps.http, url)
-        loop = asyncio.get_running_loop()
-        return _with_probe(inspection, await loop.run_in_executor(_PROBE_THREADS, probe_stream, reader, reader.size))
-    except RangeUnsupported:
-        return _with_error(inspection, "The source server does not answer ranged requests; probed when encoding.")
+        return _with_probe(inspection, await _probe_url(deps, url, remote.size))
     except DomainError as exc:
         return _with_error(inspection, exc.message)
+
+
+async def _probe_url(deps: Deps, url: str, size: int | None) -> media_pb2.MediaProbe:
+    """With Range requests where the server answers them (only what the demuxer asks for is read),
+    else from the body streamed from its start, within the unranged limits; in the probe threads."""
+    try:
+        reader = await RemoteFile.open(deps.http, url)
+    except RangeUnsupported:
+        return await probe_unranged(
+            deps.http,
+            url,
+            size=size or 0,
+            max_bytes=deps.unranged_probe_bytes,
+            seconds=deps.unranged_probe_seconds,
+            executor=_PROBE_THREADS,
+        )
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_PROBE_THREADS, probe_stream, reader, reader.size)
 
 
 def _with_probe(inspection: Inspection, probe: media_pb2.MediaProbe) -> Inspection:
