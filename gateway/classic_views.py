@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gateway import views
+from gateway.errors import CODES
 from protos.common.v1 import errors_pb2
 from protos.jobs.v1 import jobs_pb2
 from services.common import blobkeys
@@ -104,6 +105,23 @@ def bulk(answer: jobs_pb2.CreateJobsResponse, warnings: list[dict[str, str]]) ->
         "jobs": jobs,
         "warnings": warnings,
     }
+
+
+def bulk_confirmed(answer: jobs_pb2.ConfirmJobsResponse, download_urls: list[str | None]) -> dict[str, Any]:
+    """POST /jobs/bulk/confirm: `{queued, jobs}` as the contract has it, plus `errors`, one
+    `{jobId, code, message}` per job not queued, its code the one POST /jobs/{id}/confirm would answer."""
+    return {
+        "queued": answer.queued,
+        "jobs": [status(job, url) for job, url in zip(answer.jobs, download_urls, strict=True)],
+        "errors": [
+            {"jobId": f.job_id, "code": _encode_code(f.error_reason), "message": f.error} for f in answer.failures
+        ],
+    }
+
+
+def _encode_code(reason: errors_pb2.ErrorReason.ValueType) -> str:
+    """The Encode API's code of a reason, from the one table the error middleware uses."""
+    return CODES.get(reason, (0, "internal_error", ""))[1]
 
 
 def balance(b: jobs_pb2.Balance) -> dict[str, Any]:

@@ -139,9 +139,7 @@ async def confirm_bulk(request: web.Request) -> web.Response:
     for job in answer.jobs:
         remember(request, job)
     now = utcnow()
-    return web.json_response(
-        {"queued": answer.queued, "jobs": [classic_views.status(j, download_url(request, j, now)) for j in answer.jobs]}
-    )
+    return web.json_response(classic_views.bulk_confirmed(answer, [download_url(request, j, now) for j in answer.jobs]))
 
 
 @routes.post("/jobs")

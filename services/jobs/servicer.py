@@ -163,13 +163,19 @@ class JobServicer(jobs_pb2_grpc.JobServiceServicer):
         )
 
     async def ConfirmJobs(self, request: jobs_pb2.ConfirmJobsRequest, context: Context) -> jobs_pb2.ConfirmJobsResponse:
-        jobs = await domain.confirm_jobs(
+        jobs, failures = await domain.confirm_jobs(
             self._deps,
             principal=current_principal(),
             job_ids=list(request.job_ids),
             overrides=protomap.options_from_proto(request.options),
         )
-        return jobs_pb2.ConfirmJobsResponse(queued=len(jobs), jobs=[protomap.job_to_proto(j) for j in jobs])
+        return jobs_pb2.ConfirmJobsResponse(
+            queued=len(jobs),
+            jobs=[protomap.job_to_proto(j) for j in jobs],
+            failures=[
+                jobs_pb2.ConfirmJobsFailure(job_id=f.job_id, error_reason=f.reason, error=f.message) for f in failures
+            ],
+        )
 
     async def GetBalance(self, request: jobs_pb2.GetBalanceRequest, context: Context) -> jobs_pb2.Balance:
         return _balance(await domain.get_balance(self._deps, principal=current_principal()))

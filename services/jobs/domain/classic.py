@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import posixpath
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from protos.common.v1 import media_pb2
 from services.common import blobkeys
 from services.common.clock import utcnow
-from services.common.errors import FailedPrecondition, NotFound, R
+from services.common.errors import DomainError, FailedPrecondition, NotFound, R, Reason
 from services.common.identity import Principal
 from services.jobs import options as encode_options
 from services.jobs import pricing, protomap, repository
@@ -58,12 +59,26 @@ async def attach_upload(
     return job
 
 
-async def _probe(deps: Deps, job: Job) -> media_pb2.MediaProbe | None:
+async def _probe(deps: Deps, job: Job) -> media_pb2.MediaProbe:
+    """The source's probe; a refusal (unreadable, unreachable, too slow) is also written to the job's
+    log, since the job stays created and its log is where its owner looks for why."""
     if not job.source_url and not job.source_key:
         raise FailedPrecondition("The job has no source yet: upload it first.", reason=R.REQUEST_INVALID)
-    found = await deps.inspect_source(protomap.source_of(job), True)
-    if found.probe is None:
-        raise FailedPrecondition(found.probe_error or "The source could not be probed.", reason=R.PROBE_FAILED)
+    try:
+        found = await deps.inspect_source(protomap.source_of(job), True)
+        if found.probe is None:
+            raise FailedPrecondition(found.probe_error or "The source could not be probed.", reason=R.PROBE_FAILED)
+    except DomainError as exc:
+        async with deps.sessions.begin() as session:  # its own transaction: the refusal is what is kept
+            repository.add_log(
+                session=session,
+                job_id=job.id,
+                level="WARNING",
+                message=exc.message,
+                at=utcnow(),
+                details={"step": "probe", "reason": exc.reason_name},
+            )
+        raise
     return found.probe
 
 
@@ -71,7 +86,6 @@ async def probe_job(deps: Deps, *, principal: Principal, job_id: str) -> media_p
     """The source's probe (and duration), stored with the job."""
     job = await get_owned(deps, principal, job_id)
     probe = await _probe(deps, job)
-    assert probe is not None
     async with deps.sessions.begin() as session:
         stored = await owned(session, principal, job_id)
         stored.duration_sec, stored.source_probe = probe.duration_sec, protomap.probe_to_dict(probe)
@@ -147,17 +161,32 @@ async def confirm_job(deps: Deps, *, principal: Principal, job_id: str, override
     return job
 
 
+@dataclass(frozen=True)
+class Unconfirmed:
+    """A job of a bulk confirm that was not queued, and why (a reason of errors.proto)."""
+
+    job_id: str
+    reason: Reason
+    message: str
+
+
 async def confirm_jobs(
     deps: Deps, *, principal: Principal, job_ids: Sequence[str], overrides: Mapping[str, object]
-) -> list[Job]:
-    """Queues each; a job that cannot be (missing, not created, no credits) is skipped."""
-    confirmed = []
+) -> tuple[list[Job], list[Unconfirmed]]:
+    """Queues each; a job that cannot be (missing, not created, unprobeable, no credits) is reported
+    with its reason and the others go ahead."""
+    confirmed: list[Job] = []
+    failures: list[Unconfirmed] = []
     for job_id in job_ids:
         try:
             confirmed.append(await confirm_job(deps, principal=principal, job_id=job_id, overrides=overrides))
-        except Exception as exc:
-            logger.info("bulk confirm skipped job %s: %s", job_id, exc)
-    return confirmed
+        except DomainError as exc:
+            failures.append(Unconfirmed(job_id, exc.reason, exc.message))
+        except Exception:
+            # Not the caller's doing: logged here with its trace; the answer names the job, not the internals.
+            logger.exception("bulk confirm failed on job %s", job_id, extra={"job_id": job_id})
+            failures.append(Unconfirmed(job_id, R.INTERNAL, "The job could not be queued; try again."))
+    return confirmed, failures
 
 
 async def delete_job(deps: Deps, *, principal: Principal, job_id: str, hide: bool) -> tuple[Job, int]:
