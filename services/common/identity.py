@@ -14,6 +14,8 @@ from services.common.errors import R, Unauthenticated
 from services.common.keys import derive_key
 
 _AUDIENCE = "vidkiln-internal"
+# Scopes only services mint for each other (no API key or session can carry one: auth knows none of them).
+DELETE_OBJECTS = "internal:delete-objects"
 _ISSUER = "vidkiln-auth"
 # No token lives longer (auth refuses settings beyond it): a process that remembers a revoked key or
 # session this long has outlived every token naming it.

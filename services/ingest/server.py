@@ -8,6 +8,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from protos.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from services.common.credentials import CredentialResolver
 from services.common.grpc_server import GrpcServer, start_grpc_server
+from services.common.identity import DELETE_OBJECTS
 from services.ingest.credentials import server as credentials_server
 from services.ingest.credentials.domain import CredentialDeps
 from services.ingest.domain import Deps
@@ -23,6 +24,7 @@ POLICIES = {
     f"/{SERVICE_NAME}/ResolveDestination": "jobs:create",
     f"/{SERVICE_NAME}/CheckDestination": "jobs:create",
     f"/{SERVICE_NAME}/ListFolder": "jobs:create",
+    f"/{SERVICE_NAME}/DeleteObjects": DELETE_OBJECTS,  # jobs only: no API key can carry it
 }
 
 

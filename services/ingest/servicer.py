@@ -10,7 +10,7 @@ from protos.common.v1 import storage_pb2
 from protos.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from services.common.errors import NotFound, R
 from services.common.identity import current_principal
-from services.ingest import domain, refs
+from services.ingest import domain, objects, refs
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -54,6 +54,12 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self, request: ingest_pb2.ResolveDestinationRequest, context: Context
     ) -> storage_pb2.Destination:
         return await refs.destination_of(self._owners, current_principal(), request.ref)
+
+    async def DeleteObjects(
+        self, request: ingest_pb2.DeleteObjectsRequest, context: Context
+    ) -> ingest_pb2.DeleteObjectsResponse:
+        deleted = await objects.delete_job_objects(self._deps.blobs, current_principal(), list(request.keys))
+        return ingest_pb2.DeleteObjectsResponse(deleted=deleted)
 
     async def CheckDestination(
         self, request: ingest_pb2.CheckDestinationRequest, context: Context

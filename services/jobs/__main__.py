@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 from opentelemetry.sdk.trace import TracerProvider
@@ -15,6 +15,7 @@ from services.common.cancel import CancelSignals
 from services.common.db import open_database
 from services.common.events import Publisher, connect_nats, ensure_streams, run_pull_consumer
 from services.common.grpc_client import open_channel
+from services.common.identity import TokenSigner
 from services.common.lifecycle import finish, run_until_signal, until_stopped
 from services.common.telemetry import configure_logging, configure_tracing
 from services.jobs import consumers
@@ -44,15 +45,11 @@ async def run(
         await ensure_streams(js)
         channel = open_channel(settings.ingest_addr, tracer_provider)
         stack.push_async_callback(channel.close)
-        ingest = IngestClient(channel, timeout=settings.rpc_timeout)
+        ingest = IngestClient(channel, timeout=settings.rpc_timeout, signer=TokenSigner(settings.platform_key()))
         webhooks_channel = open_channel(settings.webhooks_addr, tracer_provider)
         stack.push_async_callback(webhooks_channel.close)
         webhooks = WebhooksClient(webhooks_channel, timeout=settings.rpc_timeout)
         cancels = await CancelSignals.open(nc, js)
-        blobs = settings.blob_store()
-
-        async def delete_objects(keys: Sequence[str]) -> int:
-            return await asyncio.to_thread(blobs.delete_many, keys)
 
         async def announce_job(job: jobs_pb2.Job) -> None:
             await nc.publish(subjects.JOB_VIEW, job.SerializeToString())  # buffered: no round trip
@@ -62,7 +59,7 @@ async def run(
             publisher=Publisher(js, tracer),
             inspect_source=ingest.inspect_source,
             announce_cancel=cancels.announce,
-            delete_objects=delete_objects,
+            delete_objects=ingest.delete_objects,  # jobs never opens the blob store: ingest owns it
             announce_job=announce_job,
             check_destination=ingest.check_destination,
             resolve_source=ingest.resolve_source,

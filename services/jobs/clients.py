@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import grpc
 
 from protos.common.v1 import storage_pb2
 from protos.ingest.v1 import ingest_pb2, ingest_pb2_grpc
 from protos.webhooks.v1 import webhooks_pb2, webhooks_pb2_grpc
 from services.common.grpc_client import peer_error
-from services.common.identity import caller_metadata
+from services.common.identity import (
+    DELETE_OBJECTS,
+    Principal,
+    TokenSigner,
+    bearer_metadata,
+    caller_metadata,
+    current_principal,
+)
 from services.jobs.domain import SourceInfo
 
 
@@ -24,9 +33,23 @@ def _info(response: ingest_pb2.ValidateSourceResponse) -> SourceInfo:
 class IngestClient:
     """Asks ingest whether a source is acceptable (and what it holds), on behalf of the caller."""
 
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float) -> None:
+    def __init__(self, channel: grpc.aio.Channel, *, timeout: float, signer: TokenSigner | None = None) -> None:
         self._stub = ingest_pb2_grpc.IngestServiceStub(channel)
         self._timeout = timeout
+        self._signer = signer  # mints the internal token DeleteObjects takes
+
+    async def delete_objects(self, keys: Sequence[str]) -> int:
+        """Removes a job of the caller's objects: jobs checked the job is the caller's, ingest owns the store."""
+        assert self._signer is not None, "deleting objects needs the platform key"
+        on_behalf = Principal(account_id=current_principal().account_id, scopes=frozenset({DELETE_OBJECTS}))
+        token, _ = self._signer.issue(on_behalf)
+        try:
+            answer = await self._stub.DeleteObjects(
+                ingest_pb2.DeleteObjectsRequest(keys=list(keys)), timeout=self._timeout, metadata=bearer_metadata(token)
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise peer_error(exc) or exc from None
+        return answer.deleted
 
     async def inspect_source(self, source: storage_pb2.Source, probe: bool) -> SourceInfo:
         try:

@@ -26,7 +26,7 @@ from protos.common.v1 import media_pb2 as protos_dot_common_dot_v1_dot_media__pb
 from protos.common.v1 import storage_pb2 as protos_dot_common_dot_v1_dot_storage__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dprotos/ingest/v1/ingest.proto\x12\x11vidkiln.ingest.v1\x1a\x1cprotos/common/v1/media.proto\x1a\x1eprotos/common/v1/storage.proto\"\xb0\x01\n\x11ListFolderRequest\x12)\n\x06\x66older\x18\x01 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12\x11\n\tmax_files\x18\x02 \x01(\x05\x12\x30\n\nfolder_ref\x18\x03 \x01(\x0b\x32\x1c.vidkiln.common.v1.SourceRef\x12+\n\x05\x66iles\x18\x04 \x03(\x0b\x32\x1c.vidkiln.common.v1.SourceRef\"]\n\nFolderItem\x12)\n\x06source\x18\x01 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\"B\n\x12ListFolderResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.vidkiln.ingest.v1.FolderItem\"N\n\x17\x43heckDestinationRequest\x12\x33\n\x0b\x64\x65stination\x18\x01 \x01(\x0b\x32\x1e.vidkiln.common.v1.Destination\"\x1a\n\x18\x43heckDestinationResponse\"Q\n\x15ValidateSourceRequest\x12)\n\x06source\x18\x01 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12\r\n\x05probe\x18\x02 \x01(\x08\"P\n\x14ResolveSourceRequest\x12)\n\x03ref\x18\x01 \x01(\x0b\x32\x1c.vidkiln.common.v1.SourceRef\x12\r\n\x05probe\x18\x02 \x01(\x08\"K\n\x19ResolveDestinationRequest\x12.\n\x03ref\x18\x01 \x01(\x0b\x32!.vidkiln.common.v1.DestinationRef\"\xc2\x01\n\x16ValidateSourceResponse\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12,\n\x05probe\x18\x04 \x01(\x0b\x32\x1d.vidkiln.common.v1.MediaProbe\x12\x13\n\x0bprobe_error\x18\x05 \x01(\t\x12)\n\x06source\x18\x06 \x01(\x0b\x32\x19.vidkiln.common.v1.Source2\x87\x04\n\rIngestService\x12\x65\n\x0eValidateSource\x12(.vidkiln.ingest.v1.ValidateSourceRequest\x1a).vidkiln.ingest.v1.ValidateSourceResponse\x12\x63\n\rResolveSource\x12\'.vidkiln.ingest.v1.ResolveSourceRequest\x1a).vidkiln.ingest.v1.ValidateSourceResponse\x12\x62\n\x12ResolveDestination\x12,.vidkiln.ingest.v1.ResolveDestinationRequest\x1a\x1e.vidkiln.common.v1.Destination\x12k\n\x10\x43heckDestination\x12*.vidkiln.ingest.v1.CheckDestinationRequest\x1a+.vidkiln.ingest.v1.CheckDestinationResponse\x12Y\n\nListFolder\x12$.vidkiln.ingest.v1.ListFolderRequest\x1a%.vidkiln.ingest.v1.ListFolderResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dprotos/ingest/v1/ingest.proto\x12\x11vidkiln.ingest.v1\x1a\x1cprotos/common/v1/media.proto\x1a\x1eprotos/common/v1/storage.proto\"\xb0\x01\n\x11ListFolderRequest\x12)\n\x06\x66older\x18\x01 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12\x11\n\tmax_files\x18\x02 \x01(\x05\x12\x30\n\nfolder_ref\x18\x03 \x01(\x0b\x32\x1c.vidkiln.common.v1.SourceRef\x12+\n\x05\x66iles\x18\x04 \x03(\x0b\x32\x1c.vidkiln.common.v1.SourceRef\"]\n\nFolderItem\x12)\n\x06source\x18\x01 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12\x10\n\x08\x66ilename\x18\x02 \x01(\t\x12\x12\n\nsize_bytes\x18\x03 \x01(\x03\"B\n\x12ListFolderResponse\x12,\n\x05items\x18\x01 \x03(\x0b\x32\x1d.vidkiln.ingest.v1.FolderItem\"$\n\x14\x44\x65leteObjectsRequest\x12\x0c\n\x04keys\x18\x01 \x03(\t\"(\n\x15\x44\x65leteObjectsResponse\x12\x0f\n\x07\x64\x65leted\x18\x01 \x01(\x05\"N\n\x17\x43heckDestinationRequest\x12\x33\n\x0b\x64\x65stination\x18\x01 \x01(\x0b\x32\x1e.vidkiln.common.v1.Destination\"\x1a\n\x18\x43heckDestinationResponse\"Q\n\x15ValidateSourceRequest\x12)\n\x06source\x18\x01 \x01(\x0b\x32\x19.vidkiln.common.v1.Source\x12\r\n\x05probe\x18\x02 \x01(\x08\"P\n\x14ResolveSourceRequest\x12)\n\x03ref\x18\x01 \x01(\x0b\x32\x1c.vidkiln.common.v1.SourceRef\x12\r\n\x05probe\x18\x02 \x01(\x08\"K\n\x19ResolveDestinationRequest\x12.\n\x03ref\x18\x01 \x01(\x0b\x32!.vidkiln.common.v1.DestinationRef\"\xc2\x01\n\x16ValidateSourceResponse\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12,\n\x05probe\x18\x04 \x01(\x0b\x32\x1d.vidkiln.common.v1.MediaProbe\x12\x13\n\x0bprobe_error\x18\x05 \x01(\t\x12)\n\x06source\x18\x06 \x01(\x0b\x32\x19.vidkiln.common.v1.Source2\xeb\x04\n\rIngestService\x12\x65\n\x0eValidateSource\x12(.vidkiln.ingest.v1.ValidateSourceRequest\x1a).vidkiln.ingest.v1.ValidateSourceResponse\x12\x63\n\rResolveSource\x12\'.vidkiln.ingest.v1.ResolveSourceRequest\x1a).vidkiln.ingest.v1.ValidateSourceResponse\x12\x62\n\x12ResolveDestination\x12,.vidkiln.ingest.v1.ResolveDestinationRequest\x1a\x1e.vidkiln.common.v1.Destination\x12k\n\x10\x43heckDestination\x12*.vidkiln.ingest.v1.CheckDestinationRequest\x1a+.vidkiln.ingest.v1.CheckDestinationResponse\x12Y\n\nListFolder\x12$.vidkiln.ingest.v1.ListFolderRequest\x1a%.vidkiln.ingest.v1.ListFolderResponse\x12\x62\n\rDeleteObjects\x12\'.vidkiln.ingest.v1.DeleteObjectsRequest\x1a(.vidkiln.ingest.v1.DeleteObjectsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -39,18 +39,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FOLDERITEM']._serialized_end=386
   _globals['_LISTFOLDERRESPONSE']._serialized_start=388
   _globals['_LISTFOLDERRESPONSE']._serialized_end=454
-  _globals['_CHECKDESTINATIONREQUEST']._serialized_start=456
-  _globals['_CHECKDESTINATIONREQUEST']._serialized_end=534
-  _globals['_CHECKDESTINATIONRESPONSE']._serialized_start=536
-  _globals['_CHECKDESTINATIONRESPONSE']._serialized_end=562
-  _globals['_VALIDATESOURCEREQUEST']._serialized_start=564
-  _globals['_VALIDATESOURCEREQUEST']._serialized_end=645
-  _globals['_RESOLVESOURCEREQUEST']._serialized_start=647
-  _globals['_RESOLVESOURCEREQUEST']._serialized_end=727
-  _globals['_RESOLVEDESTINATIONREQUEST']._serialized_start=729
-  _globals['_RESOLVEDESTINATIONREQUEST']._serialized_end=804
-  _globals['_VALIDATESOURCERESPONSE']._serialized_start=807
-  _globals['_VALIDATESOURCERESPONSE']._serialized_end=1001
-  _globals['_INGESTSERVICE']._serialized_start=1004
-  _globals['_INGESTSERVICE']._serialized_end=1523
+  _globals['_DELETEOBJECTSREQUEST']._serialized_start=456
+  _globals['_DELETEOBJECTSREQUEST']._serialized_end=492
+  _globals['_DELETEOBJECTSRESPONSE']._serialized_start=494
+  _globals['_DELETEOBJECTSRESPONSE']._serialized_end=534
+  _globals['_CHECKDESTINATIONREQUEST']._serialized_start=536
+  _globals['_CHECKDESTINATIONREQUEST']._serialized_end=614
+  _globals['_CHECKDESTINATIONRESPONSE']._serialized_start=616
+  _globals['_CHECKDESTINATIONRESPONSE']._serialized_end=642
+  _globals['_VALIDATESOURCEREQUEST']._serialized_start=644
+  _globals['_VALIDATESOURCEREQUEST']._serialized_end=725
+  _globals['_RESOLVESOURCEREQUEST']._serialized_start=727
+  _globals['_RESOLVESOURCEREQUEST']._serialized_end=807
+  _globals['_RESOLVEDESTINATIONREQUEST']._serialized_start=809
+  _globals['_RESOLVEDESTINATIONREQUEST']._serialized_end=884
+  _globals['_VALIDATESOURCERESPONSE']._serialized_start=887
+  _globals['_VALIDATESOURCERESPONSE']._serialized_end=1081
+  _globals['_INGESTSERVICE']._serialized_start=1084
+  _globals['_INGESTSERVICE']._serialized_end=1703
 # @@protoc_insertion_point(module_scope)

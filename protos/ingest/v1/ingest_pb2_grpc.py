@@ -61,6 +61,11 @@ class IngestServiceStub:
                 request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderRequest.SerializeToString,
                 response_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderResponse.FromString,
                 _registered_method=True)
+        self.DeleteObjects = channel.unary_unary(
+                '/vidkiln.ingest.v1.IngestService/DeleteObjects',
+                request_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.DeleteObjectsRequest.SerializeToString,
+                response_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.DeleteObjectsResponse.FromString,
+                _registered_method=True)
 
 
 class IngestServiceServicer:
@@ -104,6 +109,14 @@ class IngestServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteObjects(self, request, context):
+        """Removes a finished job's objects (its output, posters, its upload) from the blob store. Only for jobs, the
+        owner of jobs, which names a job's own keys: the call needs an internal scope that no API key can carry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IngestServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -131,6 +144,11 @@ def add_IngestServiceServicer_to_server(servicer, server):
                     servicer.ListFolder,
                     request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderRequest.FromString,
                     response_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderResponse.SerializeToString,
+            ),
+            'DeleteObjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteObjects,
+                    request_deserializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.DeleteObjectsRequest.FromString,
+                    response_serializer=protos_dot_ingest_dot_v1_dot_ingest__pb2.DeleteObjectsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +287,33 @@ class IngestService:
             '/vidkiln.ingest.v1.IngestService/ListFolder',
             protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderRequest.SerializeToString,
             protos_dot_ingest_dot_v1_dot_ingest__pb2.ListFolderResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteObjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/vidkiln.ingest.v1.IngestService/DeleteObjects',
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.DeleteObjectsRequest.SerializeToString,
+            protos_dot_ingest_dot_v1_dot_ingest__pb2.DeleteObjectsResponse.FromString,
             options,
             channel_credentials,
             insecure,

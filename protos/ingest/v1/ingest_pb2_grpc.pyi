@@ -48,6 +48,10 @@ class IngestServiceStub:
     """Checks a customer destination takes the given credentials (bucket reachable, folder open)."""
     ListFolder: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.ListFolderRequest, _ingest_pb2.ListFolderResponse]
     """The videos in a customer's S3 prefix or Drive folder (every page), each as a job's source."""
+    DeleteObjects: _grpc.UnaryUnaryMultiCallable[_ingest_pb2.DeleteObjectsRequest, _ingest_pb2.DeleteObjectsResponse]
+    """Removes a finished job's objects (its output, posters, its upload) from the blob store. Only for jobs, the
+    owner of jobs, which names a job's own keys: the call needs an internal scope that no API key can carry.
+    """
 
 @_typing.type_check_only
 class IngestServiceAsyncStub(IngestServiceStub):
@@ -68,6 +72,10 @@ class IngestServiceAsyncStub(IngestServiceStub):
     """Checks a customer destination takes the given credentials (bucket reachable, folder open)."""
     ListFolder: _aio.UnaryUnaryMultiCallable[_ingest_pb2.ListFolderRequest, _ingest_pb2.ListFolderResponse]  # type: ignore[assignment]
     """The videos in a customer's S3 prefix or Drive folder (every page), each as a job's source."""
+    DeleteObjects: _aio.UnaryUnaryMultiCallable[_ingest_pb2.DeleteObjectsRequest, _ingest_pb2.DeleteObjectsResponse]  # type: ignore[assignment]
+    """Removes a finished job's objects (its output, posters, its upload) from the blob store. Only for jobs, the
+    owner of jobs, which names a job's own keys: the call needs an internal scope that no API key can carry.
+    """
 
 class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
     """Sources and destinations: checks a source before a job is accepted."""
@@ -115,5 +123,15 @@ class IngestServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_ingest_pb2.ListFolderResponse, _abc.Awaitable[_ingest_pb2.ListFolderResponse]]:
         """The videos in a customer's S3 prefix or Drive folder (every page), each as a job's source."""
+
+    @_abc_1.abstractmethod
+    def DeleteObjects(
+        self,
+        request: _ingest_pb2.DeleteObjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_ingest_pb2.DeleteObjectsResponse, _abc.Awaitable[_ingest_pb2.DeleteObjectsResponse]]:
+        """Removes a finished job's objects (its output, posters, its upload) from the blob store. Only for jobs, the
+        owner of jobs, which names a job's own keys: the call needs an internal scope that no API key can carry.
+        """
 
 def add_IngestServiceServicer_to_server(servicer: IngestServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
