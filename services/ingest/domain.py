@@ -16,9 +16,9 @@ from services.common.destinations import Opener
 from services.common.errors import DomainError, InvalidArgument, NotFound, R
 from services.common.netguard import AddressPolicy, GuardError, check_url
 from services.common.probe import probe_file, probe_stream
-from services.common.remote_file import RangeUnsupported, RemoteFile, probe_unranged
 from services.common.videofiles import is_video
 from services.ingest.config import DEFAULT_MAX_SOURCE_BYTES
+from services.ingest.remote_file import RangeUnsupported, RemoteFile, probe_unranged
 
 # Probes read through the event loop while holding a thread: they get their own threads, because
 # on the default executor they could take every thread aiohttp's DNS lookups need, and wait forever.
