@@ -57,6 +57,8 @@ async def run(
                 blobs=blobs,
                 policy=settings.address_policy(),
                 max_source_bytes=settings.max_source_bytes,
+                unranged_probe_bytes=settings.unranged_probe_bytes,
+                unranged_probe_seconds=settings.unranged_probe_seconds,
                 opener=settings.destination_opener(),
             ),
             resolver,

@@ -17,3 +17,9 @@ class Settings(BaseServiceSettings):
         gt=0,
         description="Largest source accepted at submit, by the size its server declares (bytes).",
     )
+    unranged_probe_bytes: int = Field(
+        256 * 1024**2, gt=0, description="Most a probe reads of a source whose server ignores Range (bytes)."
+    )
+    unranged_probe_seconds: float = Field(
+        6.0, gt=0, description="Longest such a probe takes; keep it under VIDKILN_RPC_TIMEOUT (jobs waits for it)."
+    )
