@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 
 from tests.fakes.drive_accounts import ServiceAccounts
+from tests.fakes.s3 import FakeS3
+from tests.fakes.s3 import fake_s3_fixture as fake_s3  # noqa: F401
 from tests.harness import Platform
 from tests.webhooks.receiver import Receiver
 from vidkiln.client import Client
@@ -86,7 +88,7 @@ def _sessions(base_url: str, email: str) -> None:
         assert session.encode.logout(renewed.refresh_token).ok
 
 
-def _media(client: Client, clip: Path, receiver_url: str) -> None:
+def _media(client: Client, clip: Path, receiver_url: str, tmp: Path) -> None:
     files = client.media.files
     one = files.upload(("notes.txt", b"plain text"), file_type="document", description="d")
     batch = files.batch_upload([clip, ("again.txt", b"plain text")])
@@ -95,6 +97,7 @@ def _media(client: Client, clip: Path, receiver_url: str) -> None:
     assert files.get(video.id).filename == clip.name and files.list(file_type="video").pagination.total_items == 1
     assert files.metadata(video.id).metadata["width"] == 640
     assert files.thumbnail(video.id, "small")[:2] == b"\xff\xd8"
+    assert files.stream(video.id, tmp / "streamed.mp4", quality="720p").size == clip.stat().st_size
     link = files.signed_url(one.id, expires_in=60)
     assert httpx.get(link.url).content == b"plain text"  # no credentials needed
     assert files.analytics(one.id).signed_url_count == 1
@@ -115,7 +118,7 @@ def _media(client: Client, clip: Path, receiver_url: str) -> None:
 
 
 async def test_every_route_family_answers_in_its_model(
-    bare: Platform, clips: dict[str, Path], source_server: str
+    bare: Platform, clips: dict[str, Path], source_server: str, tmp_path: Path
 ) -> None:
     email = "session@example.com"
     await bare.password_account(email=email, password=PASSWORD)
@@ -125,7 +128,31 @@ async def test_every_route_family_answers_in_its_model(
         with Client(bare.base_url, api_key=bare.admin_key) as client:
             await asyncio.to_thread(_classic, client, clips["silent"], f"{source_server}/media/silent.mp4")
             await asyncio.to_thread(_account, client, receiver.url)
-            await asyncio.to_thread(_media, client, clips["silent"], receiver.url)
+            await asyncio.to_thread(_media, client, clips["silent"], receiver.url, tmp_path)
         await asyncio.to_thread(_sessions, bare.base_url, email)
     finally:
         await receiver.stop()
+
+
+async def test_folder_ingest_queues_a_job_per_video_of_an_s3_prefix(
+    bare: Platform,
+    fake_s3: FakeS3,  # noqa: F811
+    clips: dict[str, Path],
+) -> None:
+    keys, bucket = fake_s3.create_user(), fake_s3.create_bucket()
+    for name in ("in/a.mp4", "in/b.mov", "in/notes.txt"):
+        fake_s3.client().put_object(Bucket=bucket, Key=name, Body=clips["silent"].read_bytes())
+    source = {
+        "bucket": bucket,
+        "prefix": "in/",
+        "region": fake_s3.region,
+        "endpoint": fake_s3.endpoint,
+        "accessKeyId": keys.access_key_id,
+        "secretAccessKey": keys.secret_access_key,
+    }
+    with Client(bare.base_url, api_key=bare.admin_key) as client:
+        answer = await asyncio.to_thread(
+            client.encode.on_demand_ingest_folder, source_s3=source, external_id_prefix="batch", resolution="480p"
+        )
+    assert sorted(j.file_name for j in answer.jobs) == ["a.mp4", "b.mov"]
+    assert {j.external_id for j in answer.jobs} == {"batch:a.mp4", "batch:b.mov"} and answer.failed == []

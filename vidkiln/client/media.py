@@ -23,6 +23,10 @@ def _file_url(file_id: str, inline: bool) -> str:
     return f"{calls.V1}/files/{quote(file_id, safe='')}/download" + ("?inline=true" if inline else "")
 
 
+def _stream_url(file_id: str, quality: str) -> str:
+    return f"{calls.V1}/files/{quote(file_id, safe='')}/stream?quality={quote(quality, safe='')}"
+
+
 def _video_url(job_id: str) -> str:
     return f"{calls.V1}/videos/{quote(job_id, safe='')}/download"
 
@@ -64,6 +68,20 @@ class Files(_Sync):
     ) -> DownloadResult:
         """GET /files/{id}/download streamed to `dest`, resuming a partial `<dest>.part`."""
         url = self._transport.config.url(_file_url(file_id, inline))
+        return download(self._transport, url, dest, resume=resume, on_progress=on_progress, chunk_size=chunk_size)
+
+    def stream(
+        self,
+        file_id: str,
+        dest: Path,
+        *,
+        quality: str = "auto",
+        resume: bool = True,
+        on_progress: Progress | None = None,
+        chunk_size: int = CHUNK,
+    ) -> DownloadResult:
+        """GET /files/{id}/stream (inline, the player's route) streamed to `dest`, resumable."""
+        url = self._transport.config.url(_stream_url(file_id, quality))
         return download(self._transport, url, dest, resume=resume, on_progress=on_progress, chunk_size=chunk_size)
 
 
@@ -175,6 +193,22 @@ class AsyncFiles(_Async):
     ) -> DownloadResult:
         """GET /files/{id}/download streamed to `dest`, resuming a partial `<dest>.part`."""
         url = self._transport.config.url(_file_url(file_id, inline))
+        return await adownload(
+            self._transport, url, dest, resume=resume, on_progress=on_progress, chunk_size=chunk_size
+        )
+
+    async def stream(
+        self,
+        file_id: str,
+        dest: Path,
+        *,
+        quality: str = "auto",
+        resume: bool = True,
+        on_progress: Progress | None = None,
+        chunk_size: int = CHUNK,
+    ) -> DownloadResult:
+        """GET /files/{id}/stream (inline, the player's route) streamed to `dest`, resumable."""
+        url = self._transport.config.url(_stream_url(file_id, quality))
         return await adownload(
             self._transport, url, dest, resume=resume, on_progress=on_progress, chunk_size=chunk_size
         )
