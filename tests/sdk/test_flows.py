@@ -4,6 +4,7 @@ interrupted after a few chunks and resumed to identical bytes, the sync client a
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -52,6 +53,14 @@ def _sync_flow(platform: Platform, source: str, tmp: Path) -> None:
         result = client.encode.download(done, dest, chunk_size=CHUNK)
         assert (result.resumed_from, result.size) == (2 * CHUNK, len(whole)) and result.etag
         assert dest.read_bytes() == whole and not part.exists()
+
+        # A partial file whose validator is not the file's now: If-Range makes the gateway send it whole.
+        stale = tmp / "stale.mp4"
+        with pytest.raises(Interrupted):
+            client.encode.download(done, stale, chunk_size=CHUNK, on_progress=_stop_after(CHUNK)[1])
+        stale.with_name("stale.mp4.part.json").write_text(json.dumps({"validator": '"another-version"'}))
+        again = client.encode.download(done, stale, chunk_size=CHUNK)
+        assert (again.resumed_from, stale.read_bytes()) == (0, whole)
 
         # The same job through the Media API.
         media = client.media.jobs.wait(job.job_id, interval=0.1, timeout=10)

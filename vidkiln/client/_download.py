@@ -88,12 +88,16 @@ def request_headers(have: int, validator: str | None) -> dict[str, str]:
     return {"Accept-Encoding": "identity"}
 
 
-def _mode(status: int, headers: Mapping[str, str], have: int) -> _Mode:
+def _mode(status: int, headers: Mapping[str, str], have: int, validator: str | None) -> _Mode:
     if status == 200:
         return _Mode.FRESH
     if status == 206:
         found = _RANGE.fullmatch(headers.get("Content-Range", ""))
-        return _Mode.APPEND if found and int(found.group(1)) == have else _Mode.RESTART
+        now = _validator(headers)
+        # A server that does not evaluate an ETag in If-Range (aiohttp's, today) sends the rest of whatever the file
+        # is now: its own validator tells whether that is still the file the partial came from.
+        same = now is None or now == validator
+        return _Mode.APPEND if found and int(found.group(1)) == have and same else _Mode.RESTART
     if status == 416 and have > 0:
         found = _UNSATISFIED.fullmatch(headers.get("Content-Range", ""))
         return _Mode.COMPLETE if found and int(found.group(1)) == have else _Mode.RESTART
@@ -172,7 +176,7 @@ def download(
         have, validator = run.partial.state()
         try:
             with transport.stream(url, request_headers(have, validator)) as response:
-                mode = _mode(response.status_code, response.headers, have)
+                mode = _mode(response.status_code, response.headers, have, validator)
                 if mode is _Mode.ERROR:
                     response.read()
                     if (wait := run.attempts.after(response.status_code, response.headers, None)) is None:
@@ -216,7 +220,7 @@ async def adownload(
         have, validator = run.partial.state()
         try:
             async with transport.stream(url, request_headers(have, validator)) as response:
-                mode = _mode(response.status_code, response.headers, have)
+                mode = _mode(response.status_code, response.headers, have, validator)
                 if mode is _Mode.ERROR:
                     await response.aread()
                     if (wait := run.attempts.after(response.status_code, response.headers, None)) is None:
