@@ -4,7 +4,7 @@ Convertrilo SDK's methods in snake_case; vidkiln's addition: `upload_source` (th
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
@@ -184,7 +184,7 @@ def _read(handle: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-async def _aread(handle: BinaryIO) -> Any:
+async def _aread(handle: BinaryIO) -> AsyncIterator[bytes]:
     for chunk in _read(handle):
         yield chunk
 
