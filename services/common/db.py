@@ -1,4 +1,5 @@
-"""Async SQLModel sessions: SQLite by default (WAL, immediate transactions), PostgreSQL by URL."""
+"""Async SQLModel sessions: SQLite by default (WAL, immediate transactions), PostgreSQL by URL; schemas migrated
+at open (services.common.migrations)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, MetaData, event, inspect, text
+from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.common import migrations
 
 logger = logging.getLogger(__name__)
 
@@ -66,38 +69,30 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _add_missing_columns(conn: Connection, metadata: MetaData) -> None:
-    """Adds the nullable columns a newer release declares to tables an older one created (create_all
-    makes missing tables only). Anything else a schema change needs is a migration of its own."""
-    inspector = inspect(conn)
-    for table in metadata.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name)}
-        for column in table.columns:
-            if column.name in present or not column.nullable:
-                continue
-            kind = column.type.compile(dialect=conn.dialect)
-            logger.info("adding column %s.%s (%s)", table.name, column.name, kind)
-            conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
-
-
 @asynccontextmanager
 async def open_database(url: str, metadata: MetaData, *, connect_timeout: float = 30.0) -> AsyncIterator[Sessions]:
-    """Connects (retrying while the server starts), creates missing tables, disposes on exit."""
+    """Connects (retrying while the server starts), upgrades the tables of `metadata` to its newest migration
+    (a database made before migrations included), disposes on exit."""
+    schema = migrations.schema_for(metadata)
     engine = create_engine(url)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + connect_timeout
     try:
-        while True:
-            try:
-                async with engine.begin() as conn:
-                    await conn.run_sync(metadata.create_all)
-                    await conn.run_sync(_add_missing_columns, metadata)
-                break
-            except (OperationalError, OSError) as exc:
-                if loop.time() >= deadline:
-                    raise
-                logger.info("database not ready (%s); retrying", exc)
-                await asyncio.sleep(0.5)
+        await _connect(engine, connect_timeout)
+        await migrations.migrate(engine, schema)
         yield async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
     finally:
         await engine.dispose()
+
+
+async def _connect(engine: AsyncEngine, timeout: float) -> None:
+    """Waits until the database takes a connection: a server started with the platform may still be booting."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        try:
+            async with engine.connect():
+                return
+        except (OperationalError, OSError) as exc:
+            if loop.time() >= deadline:
+                raise
+            logger.info("database not ready (%s); retrying", exc)
+            await asyncio.sleep(0.5)

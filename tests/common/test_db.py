@@ -1,18 +1,23 @@
-"""UTCDateTime on the real backends: aware UTC values come back, naive ones never go in."""
+"""UTCDateTime on the real backends (aware UTC values come back, naive ones never go in); what open_database refuses."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, LargeBinary
-from sqlalchemy.exc import StatementError
+from sqlalchemy import Column
+from sqlalchemy.exc import OperationalError, StatementError
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.common.db import Sessions, UTCDateTime, open_database
+from services.common.db import Sessions, UTCDateTime, create_engine, open_database
+from services.jobs.models import Job, JobsTable
+from tests.harness import free_port
 
 
 class _Table(SQLModel, registry=registry()):
@@ -33,8 +38,11 @@ _PARIS = timezone(timedelta(hours=2))
 @pytest.fixture
 async def sessions(database_url: str | None, tmp_path: Path) -> AsyncIterator[Sessions]:
     url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'stamps.sqlite3'}"
-    async with open_database(url, _Table.metadata) as opened:
-        yield opened
+    engine = create_engine(url)  # a table of this test's: created as declared (no service migrates it)
+    async with engine.begin() as conn:
+        await conn.run_sync(_Table.metadata.create_all)
+    yield async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+    await engine.dispose()
 
 
 async def _add(sessions: Sessions, **stamps: datetime) -> None:
@@ -77,39 +85,49 @@ async def test_a_naive_timestamp_is_refused(sessions: Sessions) -> None:
         assert (await session.exec(select(Stamp))).all() == []
 
 
-class _Release1(SQLModel, registry=registry()):
-    """A table as an older release created it."""
+async def test_tables_without_migrations_are_refused(tmp_path: Path) -> None:
+    # Every table is made by its service's migrations; a metadata that has none is a mistake, not a create_all.
+    with pytest.raises(LookupError, match="has no migrations"):
+        async with open_database(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}", _Table.metadata):
+            pass
 
 
-class ThingV1(_Release1, table=True):
-    __tablename__ = "things"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str
-
-
-class _Release2(SQLModel, registry=registry()):
-    """The same table in a newer release: two nullable columns more."""
+async def test_a_database_that_never_answers_fails_after_the_connect_timeout() -> None:
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing"  # nothing listens there
+    with pytest.raises((OperationalError, OSError)):
+        async with open_database(url, JobsTable.metadata, connect_timeout=1.0):
+            pass
 
 
-class ThingV2(_Release2, table=True):
-    __tablename__ = "things"
+async def test_a_server_that_starts_later_is_waited_for(database_url: str | None) -> None:
+    if database_url is None:
+        pytest.skip("SQLite opens a file: there is no server to wait for")
+    host, _, rest = database_url.rpartition("@")[2].partition(":")
+    server_port, name = int(rest.partition("/")[0]), rest.partition("/")[2]
+    port = free_port()
 
-    id: int | None = Field(default=None, primary_key=True)
-    name: str
-    note: str | None = None
-    blob: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    async def forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, server_port)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+    url = f"{database_url.rpartition('@')[0]}@127.0.0.1:{port}/{name}"
+    opening = asyncio.create_task(_open_and_count(url))
+    await asyncio.sleep(1.5)  # refused meanwhile: the database is "still starting"
+    assert not opening.done()
+    server = await asyncio.start_server(forward, "127.0.0.1", port)
+    try:
+        assert await asyncio.wait_for(opening, timeout=20) == 0
+    finally:
+        server.close()
 
 
-async def test_a_newer_release_adds_its_nullable_columns_to_an_existing_table(
-    database_url: str | None, tmp_path: Path
-) -> None:
-    url = database_url or f"sqlite+aiosqlite:///{tmp_path / 'things.sqlite3'}"
-    async with open_database(url, _Release1.metadata) as old, old.begin() as session:
-        session.add(ThingV1(name="kept"))
-    async with open_database(url, _Release2.metadata) as new:
-        async with new.begin() as session:
-            session.add(ThingV2(name="added", note="n", blob=b"\x00\x01"))
-        async with new() as session:
-            rows = (await session.exec(select(ThingV2).order_by(col(ThingV2.id)))).all()
-    assert [(r.name, r.note, r.blob) for r in rows] == [("kept", None, None), ("added", "n", b"\x00\x01")]
+async def _open_and_count(url: str) -> int:
+    async with open_database(url, JobsTable.metadata, connect_timeout=15.0) as sessions, sessions() as session:
+        return len((await session.exec(select(Job))).all())

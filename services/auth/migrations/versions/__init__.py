@@ -1,0 +1,1 @@
+"""The auth service's revisions, applied in order by services.common.migrations."""

@@ -1,0 +1,1 @@
+"""The ingest service's revisions, applied in order by services.common.migrations."""

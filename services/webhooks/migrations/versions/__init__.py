@@ -1,0 +1,1 @@
+"""The webhooks service's revisions, applied in order by services.common.migrations."""
