@@ -3,12 +3,15 @@
 Why a process and not a thread: a watchdog can always end it (a thread stuck inside FFmpeg
 cannot be stopped), a crash or leak in a codec takes only that encode down, and the worker's
 event loop keeps heartbeats and progress flowing. The child reports over a pipe: progress, log
-entries, heartbeats, and finally its outcome.
+entries, heartbeats (at least once a second while it reads, decodes, encodes or flushes), and finally
+its outcome. Every message is a sign of life for the task's lease; silence for `watchdog` seconds ends
+the child.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.forkserver
@@ -64,9 +67,29 @@ class _PipeReporter:
         self._conn.send(("beat",))
 
 
-def _child(job: EncodeJob, conn: multiprocessing.connection.Connection, stop: Any) -> None:
+class _StopFlag:
+    """Set by the parent, read by the child between packets: one shared byte and no lock. (A multiprocessing
+    Event takes a lock at every check; a child frozen or killed while holding it would block the parent's
+    event loop for good on the `set()` that ends it.)"""
+
+    def __init__(self, ctx: multiprocessing.context.BaseContext) -> None:
+        self._value = ctx.RawValue(ctypes.c_bool, False)
+
+    def set(self) -> None:
+        self._value.value = True
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
+
+
+def _child(job: EncodeJob, conn: multiprocessing.connection.Connection, stop: _StopFlag) -> None:
     """Runs in the child: the work, then its outcome as the last message (if anyone still listens)."""
-    message = _work(job, _PipeReporter(conn), stop)
+    reporter = _PipeReporter(conn)
+    try:
+        reporter.beat()  # started: the parent hears from the child before it opens the source
+    except OSError:
+        return  # the parent has gone already
+    message = _work(job, reporter, stop)
     try:
         conn.send(message)
     except OSError:
@@ -75,15 +98,17 @@ def _child(job: EncodeJob, conn: multiprocessing.connection.Connection, stop: An
         conn.close()
 
 
-def _work(job: EncodeJob, reporter: _PipeReporter, stop: Any) -> tuple[Any, ...]:
+def _work(job: EncodeJob, reporter: _PipeReporter, stop: _StopFlag) -> tuple[Any, ...]:
     """Probe, transcode, probe the output, poster frames; the outcome as a message."""
     try:
         result, source_probe = transcode(
             job.source, job.output, job.spec, report=reporter, stop=stop, workdir=job.workdir
         )
+        reporter.beat()
         output_probe = probe_file(job.output)
         made: tuple[str, ...] = ()
         if job.thumbnails:
+            reporter.beat()
             try:
                 make_thumbnails(job.output, poster_time(output_probe.duration_sec, job.poster_at), job.thumbnails)
                 made = tuple(job.thumbnails)
@@ -123,12 +148,14 @@ async def run_isolated(
     interrupt: asyncio.Event,
     watchdog: float,
     grace: float = 1.0,
+    on_alive: Callable[[], None] = lambda: None,
 ) -> Outcome:
     """Runs the encode in a child; Interrupted when `interrupt` is set, PermanentError(ENCODE_TIMEOUT)
-    when the child says nothing for `watchdog` seconds, EncoderCrashed if it dies."""
+    when the child says nothing for `watchdog` seconds, EncoderCrashed if it dies. `on_alive` hears of
+    every message (the task's progress)."""
     ctx = context()
     receiver, sender = ctx.Pipe(duplex=False)
-    stop = ctx.Event()
+    stop = _StopFlag(ctx)
     process = ctx.Process(target=_child, args=(job, sender, stop), daemon=True, name="vidkiln-encode")
     process.start()
     sender.close()
@@ -157,6 +184,8 @@ async def run_isolated(
                     reason=R.ENCODE_TIMEOUT,
                 )
             kind, *rest = message.result()
+            if kind != "eof":
+                on_alive()
             if kind == "beat":
                 continue
             if kind == "progress":
@@ -182,7 +211,7 @@ async def run_isolated(
         await _end(process, stop, grace)
 
 
-async def _end(process: multiprocessing.process.BaseProcess, stop: Any, grace: float) -> None:
+async def _end(process: multiprocessing.process.BaseProcess, stop: _StopFlag, grace: float) -> None:
     """Asks the child to stop between frames; kills it if it has not within `grace` seconds."""
     if process.is_alive():
         stop.set()

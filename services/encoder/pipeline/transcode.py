@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,8 +116,9 @@ def _run(src: Path, dst: Path, spec: EncodeSpec, current: _Pass, report: Reporte
         ains = [] if spec.audio_policy == "strip" or current.number == 1 else list(inp.streams.audio)
         packets = inp.demux([vin, *ains])
         held: list[Item] = []
+        progress = _Progress(report, current.probe.duration_sec, current.window)
         if current.plan is None:
-            first, held, current.bad = _first_frame(packets, vin, stop)
+            first, held, current.bad = _first_frame(packets, vin, stop, progress.tick)
             current.plan = make_plan(first, vin, spec)
             for warning in current.plan.warnings:
                 report.log("WARNING", warning)
@@ -131,10 +132,9 @@ def _run(src: Path, dst: Path, spec: EncodeSpec, current: _Pass, report: Reporte
             pass_no=current.number,
             stats=current.stats,
         )
-        progress = _Progress(report, current.probe.duration_sec, current.window)
         start = (inp.start_time or 0) / av.time_base
         with av.open(str(dst), "w", format="null" if current.number == 1 else muxer, options=options) as out:
-            video = VideoPipe(vin, out, spec, plan, video_options, progress.at, start=start)
+            video = VideoPipe(vin, out, spec, plan, video_options, progress.at, start=start, tick=progress.tick)
             tracks = {a.index: AudioTrack(a, out, spec, start=start) for a in ains}
             route = _Router(vin, video, tracks, report, progress, current.bad)
             for packet, frames in held:
@@ -160,7 +160,7 @@ def _run(src: Path, dst: Path, spec: EncodeSpec, current: _Pass, report: Reporte
 
 
 def _first_frame(
-    packets: Iterator[av.Packet[Any]], vin: VideoStream, stop: StopFlag
+    packets: Iterator[av.Packet[Any]], vin: VideoStream, stop: StopFlag, tick: Callable[[], None]
 ) -> tuple[av.VideoFrame, list[Item], int]:
     """Demuxes until a video frame decodes; everything read on the way is held, in order."""
     held: list[Item] = []
@@ -168,6 +168,7 @@ def _first_frame(
     for packet in packets:
         if stop.is_set():
             raise Interrupted()
+        tick()  # a long run of audio, or of damage, before the first picture is still progress
         if packet.stream is not vin:
             held.append((packet, None))
             continue

@@ -34,8 +34,9 @@ class VideoPipe:
         on_time: Callable[[float], None],
         *,
         start: float,
+        tick: Callable[[], None] = lambda: None,
     ) -> None:
-        self.vin, self.out, self.plan, self.on_time = vin, out, plan, on_time
+        self.vin, self.out, self.plan, self.on_time, self.tick = vin, out, plan, on_time, tick
         profile = profiles.VIDEO[spec.codec]
         self.time_base = Fraction(1, 1) / plan.rate if plan.rate else (vin.time_base or Fraction(1, 90000))
         rate = plan.rate or plan.source_rate
@@ -100,4 +101,9 @@ class VideoPipe:
     def finish(self) -> None:
         if self.graph is not None:
             self._drain(flush=True)
-        self.out.mux(self.stream.encode(None))
+        # Packet by packet: flushing an encoder's look-ahead (dozens of frames at a slow preset) can take
+        # long, and each packet tells the watchdog the encode still moves.
+        for packet in self.stream.codec_context.encode_lazy(None):
+            packet.stream = self.stream
+            self.out.mux(packet)
+            self.tick()
