@@ -36,7 +36,10 @@ async def run(
     """Pulls and encodes tasks until `stop` is set; a running encode is handed back to the queue."""
     tracer = tracer_provider.get_tracer("vidkiln.encoder")
     async with AsyncExitStack() as stack:
-        http = await stack.enter_async_context(guarded_session(settings.address_policy(), timeout=client_timeout()))
+        deadlines = settings.deadlines()
+        # The download step's watch ends a silent source at its deadline; the socket's own limit only backs it up.
+        timeout = client_timeout(read=deadlines.download + 5)
+        http = await stack.enter_async_context(guarded_session(settings.address_policy(), timeout=timeout))
         nc = await connect_nats(settings.nats_url, name=f"encoder-{settings.worker_id}")
         stack.push_async_callback(nc.drain)
         js = nc.jetstream()
@@ -47,7 +50,7 @@ async def run(
         running = Running()
         await cancels.listen(running.cancel)
         deps = Deps(
-            publisher=Publisher(js, tracer),
+            publisher=Publisher(js, tracer, timeout=deadlines.publish),
             http=http,
             blobs=settings.blob_store(),
             scratch=settings.scratch,
@@ -57,7 +60,7 @@ async def run(
             tracer=tracer,
             cancels=cancels,
             running=running,
-            watchdog=settings.encode_watchdog,
+            deadlines=deadlines,
             opener=settings.destination_opener(),
         )
         logger.info("encoder %s started; job logs show it as %s", deps.worker_id, deps.worker_alias)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from protos.jobs.v1 import events_pb2 as job_events
 from services.common import subjects
 from services.common.events import ConsumerSpec, Delivery
-from services.encoder import domain
+from services.encoder import domain, reporting
 
 
 def decode(_subject: str, data: bytes) -> job_events.EncodeRequested:
@@ -15,13 +15,13 @@ def decode(_subject: str, data: bytes) -> job_events.EncodeRequested:
 
 
 def consumer(deps: domain.Deps, *, ack_wait: float, max_deliver: int) -> ConsumerSpec[job_events.EncodeRequested]:
-    """Encodes one task at a time; heartbeats keep it leased, failures end in job.failed."""
+    """Encodes one task at a time; only its progress keeps it leased, failures end in job.failed."""
 
     async def handler(task: job_events.EncodeRequested, delivery: Delivery) -> None:
         await domain.encode(deps, task, delivery)
 
     async def give_up(task: job_events.EncodeRequested, delivery: Delivery, exc: BaseException) -> None:
-        await domain.report_failure(deps, task, delivery, exc)
+        await reporting.report_failure(deps, task, delivery, exc)
 
     return ConsumerSpec(
         stream=subjects.TASKS_STREAM,
@@ -33,4 +33,6 @@ def consumer(deps: domain.Deps, *, ack_wait: float, max_deliver: int) -> Consume
         ack_wait=ack_wait,
         max_deliver=max_deliver,
         batch=1,
+        # A stuck task must lose its lease (and go to another worker), not keep it by a timer.
+        renew_on_progress=True,
     )
