@@ -63,8 +63,18 @@ async def run(
             deadlines=deadlines,
             opener=settings.destination_opener(),
         )
-        logger.info("encoder %s started; job logs show it as %s", deps.worker_id, deps.worker_alias)
-        spec = consumers.consumer(deps, ack_wait=settings.task_ack_wait, max_deliver=settings.task_max_deliver)
+        logger.info(
+            "encoder %s started (%d tasks at once); job logs show it as %s",
+            deps.worker_id,
+            settings.encoder_concurrency,
+            deps.worker_alias,
+        )
+        spec = consumers.consumer(
+            deps,
+            ack_wait=settings.task_ack_wait,
+            max_deliver=settings.task_max_deliver,
+            concurrency=settings.encoder_concurrency,
+        )
         resolver = await open_resolver(
             stack,
             auth_addr=settings.auth_addr,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from pathlib import Path
@@ -12,12 +13,26 @@ from services.common.config import BaseServiceSettings
 from services.encoder.deps import Deadlines
 
 
+def default_concurrency() -> int:
+    """Half the cores this process may use, at least two.
+
+    An encode keeps about two cores busy on its own (x264/x265/SVT-AV1 and the decoder are threaded),
+    so half the cores keeps them all working without the encodes slowing each other down; and never
+    fewer than two, so one long source cannot hold back every short job on a small machine.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(2, cores // 2)
+
+
 class Settings(BaseServiceSettings):
     worker_id: str = Field(
         default_factory=lambda: f"{socket.gethostname()}-{uuid.uuid4().hex[:6]}",
         description="Name of this worker in job events and logs.",
     )
     scratch_dir: Path | None = Field(None, description="Downloads and temporary files; default data_dir/scratch.")
+    encoder_concurrency: int = Field(
+        default_factory=default_concurrency, ge=1, description="Tasks this worker runs at once, each in its own child."
+    )
     task_ack_wait: float = Field(
         30.0, description="Seconds a task stays leased without progress; then JetStream hands it to another worker."
     )

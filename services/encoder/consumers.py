@@ -14,8 +14,10 @@ def decode(_subject: str, data: bytes) -> job_events.EncodeRequested:
     return task
 
 
-def consumer(deps: domain.Deps, *, ack_wait: float, max_deliver: int) -> ConsumerSpec[job_events.EncodeRequested]:
-    """Encodes one task at a time; only its progress keeps it leased, failures end in job.failed."""
+def consumer(
+    deps: domain.Deps, *, ack_wait: float, max_deliver: int, concurrency: int = 1
+) -> ConsumerSpec[job_events.EncodeRequested]:
+    """Encodes `concurrency` tasks at once; only their progress keeps them leased, failures end in job.failed."""
 
     async def handler(task: job_events.EncodeRequested, delivery: Delivery) -> None:
         await domain.encode(deps, task, delivery)
@@ -33,6 +35,7 @@ def consumer(deps: domain.Deps, *, ack_wait: float, max_deliver: int) -> Consume
         ack_wait=ack_wait,
         max_deliver=max_deliver,
         batch=1,
+        concurrency=concurrency,
         # A stuck task must lose its lease (and go to another worker), not keep it by a timer.
         renew_on_progress=True,
     )
