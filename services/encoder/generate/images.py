@@ -43,7 +43,8 @@ def _open(path: Path, index: int) -> skia.Image:
         data = path.read_bytes()
     except OSError as exc:
         raise PermanentError(f"Image {index + 1} could not be read.", reason=R.DECODE_FAILED) from exc
-    image = skia.Image.MakeFromEncoded(data)
+    # skia decodes lazily from the bytes it is given: it must own a copy (ours is gone on return).
+    image = skia.Image.MakeFromEncoded(skia.Data.MakeWithCopy(data))
     if image is None:
         image = _with_pyav(path, index)
     if image.width() * image.height() > MAX_PIXELS:

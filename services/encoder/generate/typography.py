@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import skia
 
 from services.encoder.generate import fonts
-from services.encoder.generate.art import colour, ease, ease_out
+from services.encoder.generate.art import Sprite, colour, ease, ease_out, surface
 from services.encoder.generate.captions import Cue
 from services.encoder.generate.request import Style
 from services.encoder.generate.scenery import Stage
@@ -27,9 +28,7 @@ _STAGGER, _ARRIVE, _LEAVE = 0.09, 0.5, 0.4  # seconds: between words, for a word
 
 @dataclass(frozen=True)
 class _Word:
-    text: str
-    x: float  # of its left end on the baseline
-    y: float
+    sprite: Sprite  # the word and its shadow, drawn once per scene
     order: int
 
 
@@ -38,11 +37,9 @@ class TitleBlock:
     """A scene's title and caption, set once: every word's place, the fonts, the colours."""
 
     words: tuple[_Word, ...]
-    font: skia.Font
-    caption: tuple[tuple[str, float, float], ...]
-    caption_font: skia.Font
+    size: float  # of the title's font
+    caption: tuple[Sprite, ...]
     underline: tuple[float, float, float] | None  # x, y, width of the accent rule under the title
-    text: str
     accent: str
 
 
@@ -54,6 +51,7 @@ class Typesetter:
         u = stage.unit
         self.subtitle_font = fonts.font("semibold", max(20.0, 42 * u))
         self.subtitle_bottom = stage.height * (0.86 if style == "cinematic" else 0.93)
+        self._subtitles: dict[Cue, Sprite | None] = {}
 
     def set(self, scene: Scene, *, over_image: bool) -> TitleBlock:
         """Lines broken to the layout's width and placed; words the font cannot draw are left out."""
@@ -83,8 +81,8 @@ class Typesetter:
             "right": h * 0.45 - block / 2,
         }[scene.layout]
         align = _align(scene.layout, w)
+        tone = "#ffffff" if over_image else scene.palette.text
         words: list[_Word] = []
-        order = 0
         widest = 0.0
         for row, line in enumerate(lines):
             baseline = top + (row + 0.8) * lead
@@ -92,42 +90,33 @@ class Typesetter:
             widest = max(widest, line_width)
             x = align(line_width)
             for word in line.split(" "):
-                words.append(_Word(word, x, baseline, order))
-                order += 1
+                words.append(_Word(_label(word, x, baseline, face, tone, 3 * u), len(words)))
                 x += face.measureText(word + " ")
         captions = []
         for row, line in enumerate(caption):
             baseline = top + len(lines) * lead + size * 0.3 + (row + 0.8) * caption_lead
-            captions.append((line, align(caption_face.measureText(line)), baseline))
+            captions.append(_label(line, align(caption_face.measureText(line)), baseline, caption_face, tone, 2 * u))
         rule = None
         if lines and (self.style in ("clean", "vivid") or scene.layout == "lower-third"):
             rule = (align(widest), top + len(lines) * lead + size * 0.08, widest)
-        text = "#ffffff" if over_image else scene.palette.text
-        return TitleBlock(tuple(words), face, tuple(captions), caption_face, rule, text, scene.palette.accent)
+        self._subtitles.clear()  # the last scene's cues are over
+        return TitleBlock(tuple(words), size, tuple(captions), rule, scene.palette.accent)
 
-    def draw(self, canvas: skia.Canvas, block: TitleBlock, t: float, length: float, scale: float) -> None:
-        """The title at `t` seconds into a scene `length` long; `scale` follows the camera's zoom."""
+    def draw(self, canvas: skia.Canvas, block: TitleBlock, t: float, length: float) -> None:
+        """The title at `t` seconds into a scene `length` long: words rise in one by one, then fade out."""
         if not block.words and not block.caption:
             return
         u = self.stage.unit
         leave = min(1.0, max(0.0, (length - t) / _LEAVE))
         # Words must all have landed well before the scene ends, however long the title.
         stagger = min(_STAGGER, max(0.02, length * 0.3 / max(1, len(block.words))))
-        cx, cy = self.stage.width / 2, self.stage.height / 2
-        canvas.save()
-        canvas.translate(cx, cy)
-        canvas.scale(scale, scale)
-        canvas.translate(-cx, -cy)
-        size = block.font.getSize()
         for word in block.words:
             arrive = (t - 0.2 - word.order * stagger) / _ARRIVE
             if arrive <= 0:
                 continue
             e = ease(arrive) if self.style in ("cinematic", "minimal") else ease_out(arrive)
-            rise = 0.0 if self.style in ("cinematic", "minimal") else (1 - e) * 0.45 * size
-            alpha = e * leave
-            y = word.y + rise - (1 - leave) * 0.15 * size
-            self._text(canvas, word.text, word.x, y, block.font, block.text, alpha, 3 * u)
+            rise = 0.0 if self.style in ("cinematic", "minimal") else (1 - e) * 0.45 * block.size
+            word.sprite.draw(canvas, t, dy=rise - (1 - leave) * 0.15 * block.size, alpha=e * leave)
         settled = (t - 0.2 - len(block.words) * stagger - 0.25) / 0.6
         if block.underline and settled > 0:
             x, y, width = block.underline
@@ -135,42 +124,55 @@ class Typesetter:
             paint = skia.Paint(Color=colour(block.accent, leave), AntiAlias=True)
             canvas.drawRect(skia.Rect(x, y, x + grown, y + 6 * u), paint)
         if settled > 0:
-            for line, x, y in block.caption:
-                self._text(canvas, line, x, y, block.caption_font, block.text, ease(settled) * leave * 0.92, 2 * u)
-        canvas.restore()
+            for line in block.caption:
+                line.draw(canvas, t, alpha=ease(settled) * leave * 0.92)
 
     def subtitle(self, canvas: skia.Canvas, cue: Cue, t: float) -> None:
         """A cue on a dark rounded box near the bottom, fading in and out with its timing."""
         fade = min(1.0, (t - cue.start) / 0.15, (cue.end - t) / 0.15)
+        if fade <= 0:
+            return
+        if cue not in self._subtitles:
+            self._subtitles[cue] = self._card(cue)
+        card = self._subtitles[cue]
+        if card is not None:
+            card.draw(canvas, t, alpha=fade)
+
+    def _card(self, cue: Cue) -> Sprite | None:
+        """A cue's box and lines as one sprite (made once, faded as a whole)."""
         lines = [fonts.printable(line, "semibold") for line in cue.text.split("\n")]
         lines = [line for line in lines if line]
-        if fade <= 0 or not lines:
-            return
+        if not lines:
+            return None
         face, u = self.subtitle_font, self.stage.unit
         lead = face.getSize() * 1.25
         widest = max(face.measureText(line) for line in lines)
         pad = 16 * u
-        bottom = self.subtitle_bottom
-        top = bottom - len(lines) * lead - pad
-        left = (self.stage.width - widest) / 2 - pad
-        box = skia.RRect.MakeRectXY(skia.Rect(left, top - pad * 0.4, left + widest + 2 * pad, bottom), 10 * u, 10 * u)
-        canvas.drawRRect(box, skia.Paint(Color=colour("#000000", 0.55 * fade), AntiAlias=True))
-        paint = skia.Paint(Color=colour("#ffffff", fade), AntiAlias=True)
+        width, height = math.ceil(widest + 2 * pad), math.ceil(len(lines) * lead + pad * 1.4)
+        target = surface(width, height)
+        canvas = target.getCanvas()
+        box = skia.RRect.MakeRectXY(skia.Rect(0, 0, width, height), 10 * u, 10 * u)
+        canvas.drawRRect(box, skia.Paint(Color=colour("#000000", 0.55), AntiAlias=True))
+        paint = skia.Paint(Color=colour("#ffffff"), AntiAlias=True)
         for row, line in enumerate(lines):
-            x = (self.stage.width - face.measureText(line)) / 2
-            canvas.drawString(line, x, top + (row + 0.78) * lead, face, paint)
+            canvas.drawString(line, (width - face.measureText(line)) / 2, pad * 0.4 + (row + 0.78) * lead, face, paint)
+        return Sprite(target.makeImageSnapshot(), (self.stage.width - width) / 2, self.subtitle_bottom - height)
 
-    @staticmethod
-    def _text(
-        canvas: skia.Canvas, text: str, x: float, y: float, face: skia.Font, tone: str, alpha: float, drop: float
-    ) -> None:
-        """Text over a soft offset shadow: readable on any part of a gradient, cheaper than a blur."""
-        if alpha <= 0.01:
-            return
-        canvas.drawString(
-            text, x + drop, y + drop * 1.3, face, skia.Paint(Color=colour("#000000", 0.3 * alpha), AntiAlias=True)
-        )
-        canvas.drawString(text, x, y, face, skia.Paint(Color=colour(tone, alpha), AntiAlias=True))
+
+def _label(text: str, x: float, baseline: float, face: skia.Font, tone: str, drop: float) -> Sprite:
+    """Text over a soft offset shadow (readable on any part of a gradient, cheaper than a blur), as a sprite
+    placed where the text was set: blitting it each frame costs a fraction of drawing the glyphs."""
+    bounds = skia.Rect()
+    face.measureText(text, skia.TextEncoding.kUTF8, bounds)
+    margin = 2.0
+    width = math.ceil(bounds.width() + drop + 2 * margin)
+    height = math.ceil(bounds.height() + drop * 1.3 + 2 * margin)
+    target = surface(width, height)
+    canvas = target.getCanvas()
+    ox, oy = margin - bounds.left(), margin - bounds.top()
+    canvas.drawString(text, ox + drop, oy + drop * 1.3, face, skia.Paint(Color=colour("#000000", 0.3), AntiAlias=True))
+    canvas.drawString(text, ox, oy, face, skia.Paint(Color=colour(tone), AntiAlias=True))
+    return Sprite(target.makeImageSnapshot(), x - ox, baseline - oy)
 
 
 def _align(layout: Layout, width: int) -> Callable[[float], float]:
