@@ -50,6 +50,10 @@ class RemoteFile(io.RawIOBase):
         try:
             async with session.get(parse_source_url(url), headers={"Range": "bytes=0-0"}) as resp:
                 total = resp.headers.get("Content-Range", "").rpartition("/")[2]
+                if resp.status >= 400:  # an error, not a server that ignores Range: reading it whole would fail too
+                    raise SourceError(
+                        f"The source server answered HTTP {resp.status}.", reason=R.SOURCE_UNREACHABLE, transient=True
+                    )
                 if resp.status != 206 or not total.isdigit():
                     raise RangeUnsupported(url)
         except aiohttp.ClientError as exc:  # reachable a moment ago, when it was inspected

@@ -36,7 +36,7 @@ async def test_one_trace_from_request_to_encode(
     assert ("/vidkiln.auth.v1.AuthService/Authenticate", SpanKind.SERVER) in in_trace
     assert ("/vidkiln.jobs.v1.JobService/CreateJob", SpanKind.CLIENT) in in_trace
     assert ("/vidkiln.jobs.v1.JobService/CreateJob", SpanKind.SERVER) in in_trace
-    assert ("/vidkiln.ingest.v1.IngestService/ValidateSource", SpanKind.SERVER) in in_trace
+    assert ("/vidkiln.ingest.v1.IngestService/ResolveSource", SpanKind.SERVER) in in_trace
     assert ("publish task.encode", SpanKind.PRODUCER) in in_trace
     assert ("consume task.encode", SpanKind.CONSUMER) in in_trace
     assert ("transcode", SpanKind.INTERNAL) in in_trace
