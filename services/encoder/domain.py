@@ -12,10 +12,13 @@ import logging
 import shutil
 import uuid
 from contextlib import AsyncExitStack
+from dataclasses import fields
+from typing import Any
 
 from protos.encoder.v1 import events_pb2
 from protos.jobs.v1 import events_pb2 as job_events
 from services.common import blobkeys, subjects
+from services.common.encode_options import RULES
 from services.common.errors import R, Unavailable
 from services.common.events import Delivery
 from services.common.posters import SIZES
@@ -35,21 +38,14 @@ logger = logging.getLogger(__name__)
 _ENCODE_BACKSTOP = 15.0
 
 
+_SPEC_FIELDS = frozenset(f.name for f in fields(EncodeSpec))
+
+
 def spec_of(task: job_events.EncodeRequested) -> EncodeSpec:
+    """What the transcode is asked to do: each encode option EncodeSpec has, by its rule (a zero: the default)."""
     o = task.options
-    return EncodeSpec(
-        codec=o.codec,
-        container=o.container,
-        resolution=o.resolution,
-        preset=o.preset,
-        quality=o.quality,
-        audio_policy=o.audio_policy,
-        scale_policy=o.scale_policy,
-        fps=o.fps or 30,
-        frame_rate_policy=o.frame_rate_policy or "preserve",
-        bitrate_tier=o.bitrate_tier or "medium",
-        passes=o.passes or 1,
-    )
+    chosen: dict[str, Any] = {r.name: getattr(o, r.name) or r.default for r in RULES.values() if r.name in _SPEC_FIELDS}
+    return EncodeSpec(**chosen)
 
 
 async def encode(deps: Deps, task: job_events.EncodeRequested, delivery: Delivery) -> None:
