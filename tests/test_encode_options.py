@@ -63,12 +63,12 @@ def test_an_unknown_value_is_refused_by_name() -> None:
 
 
 def test_the_encoders_spec_reads_the_rules() -> None:
-    from protos.jobs.v1 import events_pb2
+    from protos.jobs.v1 import events_pb2, jobs_pb2
     from services.encoder.domain import spec_of
 
     spec = spec_of(events_pb2.EncodeRequested())
     for rule in RULES.values():
         if hasattr(spec, rule.name) and rule.default is not None:
             assert getattr(spec, rule.name) == rule.default, rule.name
-    chosen = spec_of(events_pb2.EncodeRequested(options={"codec": "vp9", "fps": 24}))
+    chosen = spec_of(events_pb2.EncodeRequested(options=jobs_pb2.EncodeOptions(codec="vp9", fps=24)))
     assert (chosen.codec, chosen.fps) == ("vp9", 24)
