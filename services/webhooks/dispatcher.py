@@ -21,14 +21,13 @@ from datetime import datetime, timedelta
 
 import aiohttp
 from opentelemetry.trace import SpanKind, Tracer
-from sqlalchemy.orm import aliased
-from sqlmodel import col, exists, select, update
 
 from services.common.clock import utcnow
+from services.common.identity import Principal
 from services.common.netguard import blocked_reason
-from services.webhooks import signing
+from services.webhooks import repository, signing
 from services.webhooks.domain.deps import Deps
-from services.webhooks.domain.subscriptions import secret_of
+from services.webhooks.domain.subscriptions import secret_of, send_test_event
 from services.webhooks.models import Attempt, Delivery, Subscription
 
 logger = logging.getLogger(__name__)
@@ -148,36 +147,16 @@ class Dispatcher:
         """The next due deliveries, oldest first: not in flight, not waiting behind an earlier event of
         their job, not for a subscription that is switched off or already at its cap."""
         full = [s for s, n in self._busy.items() if n >= self._per_subscription]
-        earlier = aliased(Delivery)
-        blocked = exists().where(
-            col(earlier.subscription_id) == col(Delivery.subscription_id),
-            col(earlier.job_id) == col(Delivery.job_id),
-            col(earlier.state) == "pending",
-            col(earlier.event_seq) < col(Delivery.event_seq),
-        )
-        query = (
-            select(Delivery)
-            .join(Subscription, col(Subscription.id) == col(Delivery.subscription_id))
-            .where(
-                Delivery.state == "pending",
-                col(Delivery.next_attempt_at) <= utcnow(),
-                Subscription.is_active == True,  # noqa: E712
-                ~blocked,
-            )
-            .order_by(col(Delivery.next_attempt_at))
-            .limit(self._prefetch)
-        )
-        if full:
-            query = query.where(col(Delivery.subscription_id).not_in(full))
-        if self._inflight:
-            query = query.where(col(Delivery.id).not_in(self._inflight))
         async with self._deps.sessions() as session:
-            found = (await session.exec(query)).all()
+            found = await repository.due_deliveries(
+                session=session,
+                now=utcnow(),
+                limit=self._prefetch,
+                skip_subscriptions=full,
+                skip_deliveries=list(self._inflight),
+            )
             wanted = {d.subscription_id for d in found}
-            hooks = {
-                w.id: w
-                for w in (await session.exec(select(Subscription).where(col(Subscription.id).in_(wanted)))).all()
-            }
+            hooks = {w.id: w for w in await repository.subscriptions_by_id(session=session, ids=wanted)}
         self._ready = {}
         for d in found:
             if d.subscription_id in hooks:
@@ -203,6 +182,13 @@ class Dispatcher:
             cached = (webhook.secret_sealed, secret_of(self._deps, webhook))
             self._secrets[webhook.id] = cached
         return cached[1]
+
+    async def send_test(self, *, principal: Principal, webhook_id: str) -> tuple[Outcome, Delivery]:
+        """A `webhook.test` delivery of the caller's subscription, sent now and recorded: what happened."""
+        webhook, delivery = await send_test_event(self._deps, principal=principal, webhook_id=webhook_id)
+        outcome = await self.attempt(delivery, webhook)
+        await record(self._deps, [outcome], self._rng)
+        return outcome, delivery
 
     def _failure(self, delivery: Delivery, webhook: Subscription, at: datetime, ms: int, error: str) -> Outcome:
         return Outcome(delivery.id, webhook.id, delivery.attempts + 1, at, False, False, None, ms, None, _clip(error))
@@ -284,20 +270,10 @@ async def record(deps: Deps, outcomes: list[Outcome], rng: random.Random) -> Non
     """Records a batch of attempts in one transaction: the attempt rows, each delivery's state and
     next retry, and each subscription's failure count (10 in a row switch it off)."""
     async with deps.sessions.begin() as session:
-        deliveries = {
-            d.id: d
-            for d in (
-                await session.exec(select(Delivery).where(col(Delivery.id).in_([o.delivery_id for o in outcomes])))
-            ).all()
-        }
-        webhooks = {
-            w.id: w
-            for w in (
-                await session.exec(
-                    select(Subscription).where(col(Subscription.id).in_({o.subscription_id for o in outcomes}))
-                )
-            ).all()
-        }
+        found = await repository.deliveries_by_id(session=session, ids=[o.delivery_id for o in outcomes])
+        deliveries = {d.id: d for d in found}
+        hooks = await repository.subscriptions_by_id(session=session, ids={o.subscription_id for o in outcomes})
+        webhooks = {w.id: w for w in hooks}
         for o in outcomes:
             delivery, webhook = deliveries.get(o.delivery_id), webhooks.get(o.subscription_id)
             if delivery is None or webhook is None:
@@ -318,11 +294,7 @@ async def record(deps: Deps, outcomes: list[Outcome], rng: random.Random) -> Non
                 )
             )
             if o.attempt > 1:
-                await session.exec(
-                    update(Attempt)
-                    .where(col(Attempt.delivery_id) == delivery.id, col(Attempt.attempt) == o.attempt - 1)
-                    .values(retried_at=o.at)
-                )
+                await repository.mark_retried(session=session, delivery_id=delivery.id, attempt=o.attempt - 1, at=o.at)
 
 
 def _apply(deps: Deps, o: Outcome, delivery: Delivery, webhook: Subscription, rng: random.Random) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import random
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ from protos.webhooks.v1 import webhooks_pb2, webhooks_pb2_grpc
 from services.common.identity import current_principal
 from services.common.timestamps import timestamp
 from services.webhooks import domain, payloads
-from services.webhooks.dispatcher import Dispatcher, Outcome, record
+from services.webhooks.dispatcher import Dispatcher, Outcome
 from services.webhooks.models import Attempt, Delivery, JobEvent, Subscription
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -91,7 +90,6 @@ class WebhookServicer(webhooks_pb2_grpc.WebhookServiceServicer):
     def __init__(self, deps: domain.Deps, dispatcher: Dispatcher) -> None:
         self._deps = deps
         self._dispatcher = dispatcher
-        self._rng = random.Random()
 
     async def CreateWebhook(
         self, request: webhooks_pb2.CreateWebhookRequest, context: Context
@@ -135,11 +133,7 @@ class WebhookServicer(webhooks_pb2_grpc.WebhookServiceServicer):
         return webhooks_pb2.CheckTargetResponse(url=await domain.check_target(self._deps, request.url))
 
     async def SendTestEvent(self, request: webhooks_pb2.SendTestEventRequest, context: Context) -> webhooks_pb2.Attempt:
-        webhook, delivery = await domain.send_test_event(
-            self._deps, principal=current_principal(), webhook_id=request.id
-        )
-        outcome = await self._dispatcher.attempt(delivery, webhook)
-        await record(self._deps, [outcome], self._rng)
+        outcome, delivery = await self._dispatcher.send_test(principal=current_principal(), webhook_id=request.id)
         return _outcome_to_proto(outcome, delivery, None)
 
     async def ListDeliveries(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlmodel import col, select
-
 from services.common.identity import Principal
+from services.webhooks import repository
 from services.webhooks.domain.deps import Deps
 from services.webhooks.models import JobEvent
 
@@ -16,10 +15,6 @@ MAX_EVENTS = 1000
 async def list_events(deps: Deps, *, principal: Principal, after: int, limit: int) -> Sequence[JobEvent]:
     limit = max(1, min(limit or 100, MAX_EVENTS))
     async with deps.sessions() as session:
-        found = await session.exec(
-            select(JobEvent)
-            .where(JobEvent.account_id == principal.account_id, col(JobEvent.seq) > max(after, 0))
-            .order_by(col(JobEvent.seq))
-            .limit(limit)
+        return await repository.list_events(
+            session=session, account_id=principal.account_id, after=max(after, 0), limit=limit
         )
-        return found.all()

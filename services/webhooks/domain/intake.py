@@ -16,12 +16,11 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from protos.jobs.v1 import events_pb2, jobs_pb2
 from services.common.clock import utcnow
-from services.webhooks import payloads
+from services.webhooks import payloads, repository
 from services.webhooks.domain.deps import Deps
 from services.webhooks.models import Attempt, Delivery, JobEvent, Subscription
 
@@ -47,21 +46,12 @@ async def record_job_events(deps: Deps, batch: Sequence[events_pb2.JobStateChang
         return 0
     queued = 0
     async with deps.sessions.begin() as session:
-        seen = await session.exec(select(JobEvent.event_id).where(col(JobEvent.event_id).in_(list(fresh))))
-        for event_id in seen.all():
+        for event_id in await repository.known_event_ids(session=session, event_ids=list(fresh)):
             del fresh[event_id]
         if not fresh:
             return 0
         accounts = {uuid.UUID(changed.job.account_id) for changed in fresh.values()}
-        subscribers = (
-            await session.exec(
-                select(Subscription).where(
-                    col(Subscription.account_id).in_(accounts),
-                    Subscription.is_active == True,  # noqa: E712
-                    col(Subscription.job_id).is_(None),
-                )
-            )
-        ).all()
+        subscribers = await repository.active_subscribers(session=session, account_ids=accounts)
         events = []
         for event_id, changed in fresh.items():
             job = changed.job
@@ -81,7 +71,10 @@ async def record_job_events(deps: Deps, batch: Sequence[events_pb2.JobStateChang
         now = utcnow()
         for event, changed, at in events:
             callback = _callback(changed, now)
-            if callback is not None and await session.get(Subscription, callback.id) is None:
+            if (
+                callback is not None
+                and await repository.get_subscription(session=session, webhook_id=callback.id) is None
+            ):
                 session.add(callback)
                 await session.flush()  # before its delivery references it
             for webhook in [*subscribers, *([callback] if callback is not None else [])]:

@@ -6,14 +6,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlmodel import col, delete, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common.clock import utcnow
 from services.common.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, R
 from services.common.identity import Principal
 from services.common.netguard import GuardedResolver, check_url
-from services.webhooks import payloads, signing
+from services.webhooks import payloads, repository, signing
 from services.webhooks.domain.deps import Deps
 from services.webhooks.models import Attempt, Delivery, Subscription
 
@@ -39,8 +38,10 @@ def _uuid(value: str) -> uuid.UUID:
 
 async def owned(session: AsyncSession, principal: Principal, webhook_id: str) -> Subscription:
     """The caller's subscription; another account's is not found, like a missing one."""
-    found = await session.get(Subscription, _uuid(webhook_id))
-    if found is None or found.account_id != principal.account_id or found.job_id is not None:
+    found = await repository.get_account_subscription(
+        session=session, webhook_id=_uuid(webhook_id), account_id=principal.account_id
+    )
+    if found is None:
         raise _not_found()
     return found
 
@@ -101,12 +102,8 @@ async def create_webhook(
     secret = secret or signing.new_secret()
     webhook_id = uuid.uuid4()
     async with deps.sessions.begin() as session:
-        count = await session.exec(
-            select(func.count())
-            .select_from(Subscription)
-            .where(Subscription.account_id == principal.account_id, col(Subscription.job_id).is_(None))
-        )
-        if int(count.one()) >= deps.policy.max_subscriptions:
+        count = await repository.count_subscriptions(session=session, account_id=principal.account_id)
+        if count >= deps.policy.max_subscriptions:
             raise FailedPrecondition(
                 f"An account may have at most {deps.policy.max_subscriptions} webhooks.",
                 reason=R.WEBHOOK_LIMIT_EXCEEDED,
@@ -126,12 +123,7 @@ async def create_webhook(
 
 async def list_webhooks(deps: Deps, *, principal: Principal) -> Sequence[Subscription]:
     async with deps.sessions() as session:
-        found = await session.exec(
-            select(Subscription)
-            .where(Subscription.account_id == principal.account_id, col(Subscription.job_id).is_(None))
-            .order_by(col(Subscription.created_at), col(Subscription.id))
-        )
-        return found.all()
+        return await repository.list_subscriptions(session=session, account_id=principal.account_id)
 
 
 async def update_webhook(
@@ -164,9 +156,7 @@ async def update_webhook(
 async def delete_webhook(deps: Deps, *, principal: Principal, webhook_id: str) -> None:
     async with deps.sessions.begin() as session:
         webhook = await owned(session, principal, webhook_id)
-        await session.exec(delete(Attempt).where(col(Attempt.subscription_id) == webhook.id))
-        await session.exec(delete(Delivery).where(col(Delivery.subscription_id) == webhook.id))
-        await session.delete(webhook)
+        await repository.delete_subscription(session=session, webhook=webhook)
 
 
 async def send_test_event(deps: Deps, *, principal: Principal, webhook_id: str) -> tuple[Subscription, Delivery]:
@@ -191,7 +181,7 @@ async def redeliver(deps: Deps, *, principal: Principal, webhook_id: str, delive
     """One more attempt of a delivery, now, whatever became of the earlier ones."""
     async with deps.sessions.begin() as session:
         webhook = await owned(session, principal, webhook_id)
-        delivery = await session.get(Delivery, _uuid(delivery_id))
+        delivery = await repository.get_delivery(session=session, delivery_id=_uuid(delivery_id))
         if delivery is None or delivery.subscription_id != webhook.id:
             raise NotFound("No such delivery.", reason=R.WEBHOOK_NOT_FOUND)
         delivery.state = "pending"
@@ -209,11 +199,4 @@ async def list_attempts(
     limit = max(1, min(limit or MAX_ATTEMPTS_LISTED, MAX_ATTEMPTS_LISTED))
     async with deps.sessions() as session:
         webhook = await owned(session, principal, webhook_id)
-        rows = await session.exec(
-            select(Attempt, Delivery)
-            .join(Delivery, col(Delivery.id) == col(Attempt.delivery_id))
-            .where(Attempt.subscription_id == webhook.id)
-            .order_by(col(Attempt.created_at).desc(), col(Attempt.attempt).desc())
-            .limit(limit)
-        )
-        return [(a, d) for a, d in rows.all()]
+        return await repository.list_attempts(session=session, subscription_id=webhook.id, limit=limit)
