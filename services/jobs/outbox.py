@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, event, inspect
-from sqlmodel import Session, col, select
+from sqlalchemy import event, inspect
+from sqlmodel import Session
 
 from protos.jobs.v1 import events_pb2, jobs_pb2
 from services.common import subjects
 from services.common.clock import utcnow
 from services.common.db import Sessions
 from services.common.events import Publish
-from services.jobs import protomap
+from services.jobs import protomap, repository
 from services.jobs.models import Job, OutboxEvent
 from services.jobs.states import JobState
 
@@ -138,25 +138,14 @@ async def publish_job(sessions: Sessions, publisher: Publish, job_id: uuid.UUID)
 async def publish_jobs(sessions: Sessions, publisher: Publish, job_ids: Sequence[uuid.UUID]) -> None:
     """publish_job for many jobs at once (a bulk create): one read, one delete."""
     async with sessions() as session:
-        rows = (
-            await session.exec(
-                select(OutboxEvent).where(col(OutboxEvent.job_id).in_(job_ids)).order_by(col(OutboxEvent.id))
-            )
-        ).all()
+        rows = await repository.outbox_events_of(session=session, job_ids=job_ids)
     await _publish(sessions, publisher, rows)
 
 
 async def publish_stale(sessions: Sessions, publisher: Publish, *, before: datetime, limit: int = 500) -> int:
     """Publishes events staged before `before` (their publish after commit never happened)."""
     async with sessions() as session:
-        rows = (
-            await session.exec(
-                select(OutboxEvent)
-                .where(col(OutboxEvent.created_at) < before)
-                .order_by(col(OutboxEvent.id))
-                .limit(limit)
-            )
-        ).all()
+        rows = await repository.stale_outbox_events(session=session, staged_before=before, limit=limit)
     if rows:
         logger.warning("publishing %d job events left staged by an interrupted change", len(rows))
     await _publish(sessions, publisher, rows)
@@ -188,4 +177,4 @@ async def _publish(sessions: Sessions, publisher: Publish, rows: Sequence[Outbox
     finally:
         if done:
             async with sessions.begin() as session:
-                await session.exec(delete(OutboxEvent).where(col(OutboxEvent.id).in_(done)))
+                await repository.delete_outbox_events(session=session, ids=done)

@@ -12,11 +12,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common.clock import utcnow
 from services.common.errors import FailedPrecondition, InvalidArgument, PaymentRequired, R
+from services.jobs import repository
 from services.jobs.models import CallerHold, CreditAccount, LedgerEntry, Reservation
 
 
@@ -48,8 +48,7 @@ def balance_of(account: CreditAccount, now: datetime | None = None) -> Balance:
 
 async def lock_account(session: AsyncSession, account_id: uuid.UUID, trial: TrialPolicy) -> CreditAccount:
     """The account's credits, locked for this transaction; a first use opens it with the trial grant."""
-    query = select(CreditAccount).where(CreditAccount.account_id == account_id).with_for_update()
-    account = (await session.exec(query)).first()
+    account = await repository.get_credit_account(session=session, account_id=account_id, lock=True)
     if account is not None:
         return account
     now = utcnow()
@@ -131,7 +130,7 @@ async def reserve(
     before anything changed. `new`: the job is being created, so it holds nothing yet (no lookup)."""
     now = utcnow()
     from_trial = _take(account, amount, now)
-    held = None if new else await session.get(Reservation, job_id)
+    held = None if new else await repository.get_reservation(session=session, job_id=job_id)
     if held is None:
         held = Reservation(job_id=job_id, account_id=account.account_id, updated_at=now)
     elif held.state != "held":  # held again after a release (a re-priced approval)
@@ -146,7 +145,7 @@ async def reserve(
 
 async def release(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int | None = None) -> int:
     """Returns the job's held credits (all, or up to `amount`) to their pools; how many came back."""
-    held = await session.get(Reservation, job_id)
+    held = await repository.get_reservation(session=session, job_id=job_id)
     if held is None or held.state != "held":
         return 0
     back = _give_back(account, held, amount)
@@ -161,7 +160,7 @@ async def release(session: AsyncSession, account: CreditAccount, job_id: uuid.UU
 async def charge(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID, amount: int) -> int:
     """Charges the job `amount`: from its held credits first, then from what is available (never
     below zero), and releases whatever it held beyond that. The amount actually charged."""
-    held = await session.get(Reservation, job_id)
+    held = await repository.get_reservation(session=session, job_id=job_id)
     now = utcnow()
     if held is None:
         held = Reservation(job_id=job_id, account_id=account.account_id, updated_at=now)
@@ -193,7 +192,7 @@ async def hold(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID,
     job's outcome never touches. 402 when short."""
     now = utcnow()
     from_trial = _take(account, amount, now)
-    held = await session.get(CallerHold, job_id)
+    held = await repository.get_caller_hold(session=session, job_id=job_id)
     if held is None:
         held = CallerHold(job_id=job_id, account_id=account.account_id, updated_at=now)
     held.trial_part += from_trial
@@ -205,7 +204,7 @@ async def hold(session: AsyncSession, account: CreditAccount, job_id: uuid.UUID,
 
 
 async def _caller_hold(session: AsyncSession, job_id: uuid.UUID) -> CallerHold:
-    held = await session.get(CallerHold, job_id)
+    held = await repository.get_caller_hold(session=session, job_id=job_id)
     if held is None or held.trial_part + held.paid_part == 0:
         # Never the platform's reservation for a job it runs: only what the caller set aside itself.
         raise FailedPrecondition(

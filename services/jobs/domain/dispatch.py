@@ -14,9 +14,6 @@ import uuid
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import case
-from sqlmodel import col, func, select
-
 from protos.jobs.v1 import events_pb2
 from services.common import subjects
 from services.common.clock import utcnow
@@ -24,15 +21,13 @@ from services.jobs import (
     forget,  # noqa: F401 - its listener removes a job's credentials when it ends
     outbox,
     protomap,
+    repository,
 )
 from services.jobs.domain import credits, idempotency
 from services.jobs.domain.deps import Deps
 from services.jobs.models import Job
-from services.jobs.states import JobState
 
 logger = logging.getLogger(__name__)
-
-_LIVE = (JobState.QUEUED.value, JobState.RUNNING.value)
 
 
 async def schedule(deps: Deps, account_id: uuid.UUID) -> int:
@@ -40,21 +35,12 @@ async def schedule(deps: Deps, account_id: uuid.UUID) -> int:
     now = utcnow()
     async with deps.sessions.begin() as session:
         await credits.lock_account(session, account_id, deps.policy.trial)  # one scheduler per account at a time
-        busy = await session.exec(
-            select(func.count())
-            .select_from(Job)
-            .where(Job.account_id == account_id, col(Job.status).in_(_LIVE), col(Job.dispatched_at).is_not(None))
+        free = deps.policy.max_running_per_account - await repository.count_dispatched(
+            session=session, account_id=account_id
         )
-        free = deps.policy.max_running_per_account - int(busy.one())
         if free <= 0:
             return 0
-        waiting = await session.exec(
-            select(Job)
-            .where(Job.account_id == account_id, Job.status == JobState.QUEUED.value, col(Job.dispatched_at).is_(None))
-            .order_by(case((col(Job.priority) == "high", 0), else_=1), col(Job.queued_at), col(Job.id))
-            .limit(free)
-        )
-        claimed = list(waiting.all())
+        claimed = list(await repository.waiting_jobs(session=session, account_id=account_id, limit=free))
         for job in claimed:
             job.dispatched_at = now
             session.add(job)
@@ -85,7 +71,7 @@ async def publish(deps: Deps, jobs: Sequence[Job]) -> None:
     if sent:
         async with deps.sessions.begin() as session:
             for job_id in sent:
-                stored = await session.get(Job, job_id)
+                stored = await repository.get_job(session=session, job_id=job_id)
                 if stored is not None:
                     stored.published = True
                     session.add(stored)
@@ -115,21 +101,8 @@ async def sweep(deps: Deps, *, limit: int = 500) -> int:
     idempotency answers. How many jobs it (re)dispatched."""
     before = utcnow() - timedelta(seconds=deps.policy.dispatch_grace)
     async with deps.sessions.begin() as session:
-        unconfirmed = (
-            await session.exec(
-                select(Job)
-                .where(Job.status == JobState.QUEUED.value, col(Job.dispatched_at) < before, Job.published == False)  # noqa: E712
-                .limit(limit)
-            )
-        ).all()
-        waiting = (
-            await session.exec(
-                select(Job.account_id)
-                .where(Job.status == JobState.QUEUED.value, col(Job.dispatched_at).is_(None))
-                .distinct()
-                .limit(limit)
-            )
-        ).all()
+        unconfirmed = await repository.unconfirmed_claims(session=session, claimed_before=before, limit=limit)
+        waiting = await repository.accounts_with_waiting_jobs(session=session, limit=limit)
     for job in unconfirmed:
         logger.warning("re-publishing the task of job %s (its publish was not confirmed)", job.id)
     await publish(deps, unconfirmed)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, delete
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common.clock import utcnow
 from services.common.db import Sessions
 from services.common.errors import Conflict, R
+from services.jobs import repository
 from services.jobs.models import IdempotencyRecord
 
 KEEP = timedelta(hours=24)
@@ -32,8 +32,12 @@ class Idem:
     request_hash: str  # sha256 of the canonical request body
 
 
-def _pk(account_id: uuid.UUID, idem: Idem) -> tuple[uuid.UUID, str, str]:
-    return (account_id, idem.route, idem.key)
+async def _record(
+    session: AsyncSession, account_id: uuid.UUID, idem: Idem, *, lock: bool = False
+) -> IdempotencyRecord | None:
+    return await repository.get_idempotency_record(
+        session=session, account_id=account_id, route=idem.route, key=idem.key, lock=lock
+    )
 
 
 async def begin(sessions: Sessions, account_id: uuid.UUID, idem: Idem) -> bytes | None:
@@ -42,7 +46,7 @@ async def begin(sessions: Sessions, account_id: uuid.UUID, idem: Idem) -> bytes 
     for _ in range(3):
         try:
             async with sessions.begin() as session:
-                record = await session.get(IdempotencyRecord, _pk(account_id, idem), with_for_update=True)
+                record = await _record(session, account_id, idem, lock=True)
                 if record is None:
                     session.add(_claim(account_id, idem, now))
                     return None
@@ -86,7 +90,7 @@ def _decide(record: IdempotencyRecord, idem: Idem, now: datetime) -> bytes | Non
 
 async def finish(session: AsyncSession, account_id: uuid.UUID, idem: Idem, response: bytes) -> None:
     """Stores the answer, in the create's own transaction."""
-    record = await session.get(IdempotencyRecord, _pk(account_id, idem))
+    record = await _record(session, account_id, idem)
     if record is None:
         record = _claim(account_id, idem, utcnow())
     record.state, record.response = "done", response
@@ -96,15 +100,12 @@ async def finish(session: AsyncSession, account_id: uuid.UUID, idem: Idem, respo
 async def abandon(sessions: Sessions, account_id: uuid.UUID, idem: Idem) -> None:
     """Gives the key back after a failed create (only answers that succeeded are replayed)."""
     async with sessions.begin() as session:
-        record = await session.get(IdempotencyRecord, _pk(account_id, idem))
+        record = await _record(session, account_id, idem)
         if record is not None and record.state == "pending":
-            await session.delete(record)
+            await repository.delete_idempotency_record(session=session, record=record)
 
 
 async def purge(sessions: Sessions) -> int:
     """Drops answers older than 24 hours."""
     async with sessions.begin() as session:
-        result = await session.exec(
-            delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - KEEP)
-        )
-        return int(result.rowcount or 0)
+        return await repository.purge_idempotency_records(session=session, created_before=utcnow() - KEEP)

@@ -8,8 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement
-from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.common.errors import FieldViolation, InvalidArgument, NotFound, R
@@ -69,27 +67,21 @@ async def list_jobs(
     """
     if page < 1 or not 1 <= page_size <= 100:
         raise InvalidArgument("page must be at least 1 and page size between 1 and 100.", reason=R.REQUEST_INVALID)
-    where: list[ColumnElement[bool]] = [col(Job.account_id) == principal.account_id, col(Job.deleted_at).is_(None)]
-    if filters.status is not None:
-        where.append(col(Job.status) == filters.status.value)
-    if filters.created_after is not None:
-        where.append(col(Job.created_at) >= filters.created_after)
-    if filters.created_before is not None:
-        where.append(col(Job.created_at) < filters.created_before)
-    if filters.external_id:
-        where.append(col(Job.external_id) == filters.external_id)
-    query = select(Job).where(*where)
-    if cursor:
-        at, last = _parse_cursor(cursor)
-        query = query.where(or_(col(Job.created_at) < at, (col(Job.created_at) == at) & (col(Job.id) < last)))
-    else:
-        query = query.offset((page - 1) * page_size)
-    query = query.order_by(col(Job.created_at).desc(), col(Job.id).desc()).limit(page_size + 1)
+    after = _parse_cursor(cursor) if cursor else None
     async with deps.sessions.begin() as session:
-        jobs = list((await session.exec(query)).all())
-        total = int((await session.exec(select(func.count()).select_from(Job).where(*where))).one())
-    more = len(jobs) > page_size
-    jobs = jobs[:page_size]
+        found, total = await repository.list_jobs(
+            session=session,
+            account_id=principal.account_id,
+            status=filters.status,
+            created_after=filters.created_after,
+            created_before=filters.created_before,
+            external_id=filters.external_id,
+            after=after,
+            offset=(page - 1) * page_size,
+            limit=page_size + 1,  # one more than the page: whether another follows
+        )
+    more = len(found) > page_size
+    jobs = found[:page_size]
     return jobs, total, _cursor(jobs[-1]) if more and jobs else ""
 
 
@@ -104,11 +96,5 @@ async def get_logs(
         )
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
-        where: list[ColumnElement[bool]] = [col(JobLog.job_id) == job.id]
-        if level:
-            where.append(col(JobLog.level).in_(LEVELS[LEVELS.index(level.upper()) :]))
-        rows = await session.exec(
-            select(JobLog).where(*where).order_by(col(JobLog.created_at), col(JobLog.id)).offset(offset).limit(limit)
-        )
-        total = await session.exec(select(func.count()).select_from(JobLog).where(*where))
-        return rows.all(), int(total.one())
+        levels = LEVELS[LEVELS.index(level.upper()) :] if level else None
+        return await repository.list_logs(session=session, job_id=job.id, levels=levels, offset=offset, limit=limit)
