@@ -1,11 +1,6 @@
-"""Customer credentials live only as long as their job: the flush that ends a job removes them."""
+"""Customer credentials live only as long as their job: the change that ends a job removes them."""
 
 from __future__ import annotations
-
-from typing import Any
-
-from sqlalchemy import event
-from sqlmodel import Session
 
 from protos.common.v1 import storage_pb2
 from services.jobs.models import Job
@@ -14,7 +9,8 @@ from services.jobs.states import JobState
 
 
 def forget_credentials(job: Job) -> None:
-    """Removes the sealed credentials of a finished job's source and destination."""
+    """Removes the sealed credentials of a finished job's source and destination (called by
+    `services.jobs.outbox.stage`, in the transaction that finishes the job)."""
     if not JobState(job.status).terminal:
         return
     if job.destination:
@@ -27,10 +23,3 @@ def forget_credentials(job: Job) -> None:
         strip_credentials(source)
         if source.SerializeToString() != job.source_spec:
             job.source_spec = source.SerializeToString()
-
-
-@event.listens_for(Session, "before_flush")
-def _forget(session: Session, _context: Any, _instances: Any) -> None:
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, Job):
-            forget_credentials(obj)

@@ -6,11 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, Text, event
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from services.common.clock import utcnow
 from services.common.db import UTCDateTime
 
 
@@ -166,18 +165,12 @@ class IdempotencyRecord(JobsTable, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
-@event.listens_for(Job, "before_update")
-def _touch(_mapper: Any, _connection: Any, job: Job) -> None:
-    """Every change of a job moves its updated_at: snapshots of one job are ordered by it."""
-    job.updated_at = utcnow()
-
-
 class OutboxEvent(JobsTable, table=True):
     """A job.state_changed staged in the transaction of the change it reports; removed once published.
 
-    Rows are written by `services.jobs.outbox` whenever a job's status changes (or its progress
-    reaches another ten percent), so no committed change can miss its event; the sweeper publishes
-    what a crash left behind.
+    Rows are written by `services.jobs.outbox.stage`, which every use case that changes a job calls in
+    the change's transaction, whenever its status changes (or its progress reaches another ten percent);
+    the sweeper publishes what a crash left behind.
     """
 
     __tablename__ = "job_outbox"

@@ -1,10 +1,13 @@
 """The job event outbox: every committed status change has its job.state_changed, even across a crash.
 
-A flush that changes a job's status (or moves its progress into another ten percent) also inserts
-an `OutboxEvent` carrying the serialized event, in the same transaction. After commit the caller
-publishes the job's staged events (`publish_job`); the sweeper publishes whatever a crash between
-commit and publish left (`publish_stale`). Each event keeps one Nats-Msg-Id, so the stream drops a
-repeat, and the webhooks service keys its records on the same id.
+A use case that changes a job takes a `snapshot` of it when it loads it and, once the change is
+complete (credits charged, credentials forgotten), calls `stage` in the same transaction: that adds
+an `OutboxEvent` carrying the serialized event for a status change (or for progress moving into
+another ten percent), and for a new job its created (and queued) events. Nothing is noticed behind
+the caller's back: a change not staged has no event. After commit the caller publishes the job's
+staged events (`publish_job`); the sweeper publishes whatever a crash between commit and publish
+left (`publish_stale`). Each event keeps one Nats-Msg-Id, so the stream drops a repeat, and the
+webhooks service keys its records on the same id.
 """
 
 from __future__ import annotations
@@ -13,12 +16,10 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import event, inspect
-from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from protos.jobs.v1 import events_pb2, jobs_pb2
 from services.common import subjects
@@ -26,107 +27,87 @@ from services.common.clock import utcnow
 from services.common.db import Sessions
 from services.common.events import Publish
 from services.jobs import protomap, repository
+from services.jobs.forget import forget_credentials
 from services.jobs.models import Job, OutboxEvent
 from services.jobs.states import JobState
 
 logger = logging.getLogger(__name__)
 
+_PUBLISH_AT_ONCE = 32  # jobs whose events are being published together
 
-def _payload(job: Job, previous: JobState | None, status: JobState, step: int) -> bytes:
-    snapshot = protomap.job_to_proto(job)
-    snapshot.status = protomap.STATUS_TO_PROTO[status]
-    return events_pb2.JobStateChanged(
-        job=snapshot,
-        previous_status=protomap.STATUS_TO_PROTO[previous] if previous else jobs_pb2.JOB_STATUS_UNSPECIFIED,
-        progress_step=step,
-        event_id=_event_id(job, status, step),
-    ).SerializeToString()
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A job's status and progress before a change: what the change's events are told against."""
+
+    status: JobState
+    progress: float
+
+
+@dataclass(frozen=True)
+class Event:
+    """One job.state_changed a change implies: from `previous` to `status` (a progress step when `step`)."""
+
+    previous: JobState | None
+    status: JobState
+    step: int = 0
+
+
+def snapshot(job: Job) -> Snapshot:
+    """The job as loaded, before the use case changes it."""
+    return Snapshot(JobState(job.status), job.progress)
+
+
+def events_for(job: Job, before: Snapshot | None) -> list[Event]:
+    """The events that bring a reader from `before` (None: a new job) to the job as it is now; none when
+    neither its status nor its progress step moved."""
+    status = JobState(job.status)
+    if before is None:
+        if status == JobState.CREATED:
+            return [Event(None, status)]
+        # Created and queued at once: both events, so `job.created` subscribers hear of it too.
+        return [Event(None, JobState.CREATED), Event(JobState.CREATED, status)]
+    if before.status != status:
+        return [Event(before.status, status)]
+    if status == JobState.RUNNING:
+        was, now = int((before.progress or 0) // 10), int(job.progress // 10)
+        if 0 < now <= 9 and now > was:
+            return [Event(status, status, now)]
+    return []
+
+
+def stage(session: AsyncSession, job: Job, before: Snapshot | None) -> int:
+    """Records a complete change of `job` in the session's transaction; how many events it staged.
+
+    Call it once the change is done (its credits settled): it moves updated_at (snapshots of one job
+    are ordered by it; a new job keeps its creation time), removes a finished job's credentials, and
+    adds the outbox rows of the events the change implies, their payloads the job as committed.
+    """
+    if before is not None:
+        job.updated_at = utcnow()
+    forget_credentials(job)
+    session.add(job)
+    now = utcnow()
+    rows = [_row(job, event, now) for event in events_for(job, before)]
+    session.add_all(rows)
+    return len(rows)
 
 
 def _event_id(job: Job, status: JobState, step: int) -> str:
     return f"{job.id}:{status.value}" + (f":{step}" if step else "")
 
 
-@dataclass
-class _Staged:
-    """An event noticed at a flush (status history is only known then); its row is written at commit,
-    when the job is complete (e.g. with the credits charged after the status changed)."""
-
-    job: Job
-    previous: JobState | None
-    status: JobState
-    step: int = 0
-    at: datetime = field(default_factory=utcnow)
-
-    def row(self) -> OutboxEvent:
-        # The Nats-Msg-Id is prefixed: JetStream dedupes per stream, and the encoder's own events on
-        # EVENTS use ids like "<job id>:succeeded" too.
-        return OutboxEvent(
-            job_id=self.job.id,
-            msg_id=f"state:{_event_id(self.job, self.status, self.step)}",
-            payload=_payload(self.job, self.previous, self.status, self.step),
-            created_at=self.at,
-        )
-
-
-def _event(job: Job, previous: JobState | None, status: JobState, step: int = 0) -> _Staged:
-    return _Staged(job, previous, status, step)
-
-
-def events_for(job: Job, *, new: bool) -> list[_Staged]:
-    """The events a flush of this job implies (none when neither status nor progress step moved)."""
-    status = JobState(job.status)
-    if new:
-        if status == JobState.CREATED:
-            return [_event(job, None, status)]
-        # Created and queued at once: both events, so `job.created` subscribers hear of it too.
-        return [_event(job, None, JobState.CREATED), _event(job, JobState.CREATED, status)]
-    state = inspect(job)
-    history = state.attrs.status.history
-    if history.deleted and history.deleted[0] != job.status:
-        return [_event(job, JobState(history.deleted[0]), status)]
-    progress = state.attrs.progress.history
-    if status == JobState.RUNNING and progress.deleted:
-        before, after = int((progress.deleted[0] or 0) // 10), int(job.progress // 10)
-        if 0 < after <= 9 and after > before:
-            return [_event(job, status, status, after)]
-    return []
-
-
-@event.listens_for(Session, "before_flush")
-def _stage(session: Session, _context: Any, _instances: Any) -> None:
-    staged = [row for obj in list(session.new) if isinstance(obj, Job) for row in events_for(obj, new=True)]
-    staged += [row for obj in list(session.dirty) if isinstance(obj, Job) for row in events_for(obj, new=False)]
-    if staged:
-        session.info.setdefault(STAGED, set()).update(s.job.id for s in staged)
-        session.info.setdefault(_TO_FILL, []).extend(staged)
-
-
-@event.listens_for(Session, "before_commit")
-def _fill(session: Session) -> None:
-    """Writes the noticed events, in order, as the job is being committed; a job whose insert was
-    rolled back to a savepoint (one item of a bulk create) has none."""
-    session.flush()  # what is still pending is noticed now
-    rows = [s.row() for s in session.info.pop(_TO_FILL, ()) if _kept(s.job)]
-    if rows:
-        session.add_all(rows)
-
-
-def _kept(job: Job) -> bool:
-    state = inspect(job)
-    return bool(state.persistent or state.pending)
-
-
-_TO_FILL = "vidkiln.outbox.to_fill"
-_PUBLISH_AT_ONCE = 32  # jobs whose events are being published together
-
-
-STAGED = "vidkiln.outbox.staged"  # session.info key: ids of jobs with events staged in the session
-
-
-def staged_in(session: Any, job_id: uuid.UUID) -> bool:
-    """Whether the (finished) session staged events for the job."""
-    return job_id in session.info.get(STAGED, ())
+def _row(job: Job, event: Event, at: datetime) -> OutboxEvent:
+    snapshot = protomap.job_to_proto(job)
+    snapshot.status = protomap.STATUS_TO_PROTO[event.status]
+    previous = protomap.STATUS_TO_PROTO[event.previous] if event.previous else jobs_pb2.JOB_STATUS_UNSPECIFIED
+    event_id = _event_id(job, event.status, event.step)
+    payload = events_pb2.JobStateChanged(
+        job=snapshot, previous_status=previous, progress_step=event.step, event_id=event_id
+    ).SerializeToString()
+    # The Nats-Msg-Id is prefixed: JetStream dedupes per stream, and the encoder's own events on
+    # EVENTS use ids like "<job id>:succeeded" too.
+    return OutboxEvent(job_id=job.id, msg_id=f"state:{event_id}", payload=payload, created_at=at)
 
 
 async def publish_job(sessions: Sessions, publisher: Publish, job_id: uuid.UUID) -> None:

@@ -2,7 +2,7 @@
 
 Every SQL statement of the jobs service is here: jobs and their logs, the scheduler's questions,
 credits, idempotency answers and the event outbox. Rows are added with `session.add` by the use
-case that builds them.
+case that builds them; a changed job is recorded with `services.jobs.outbox.stage`.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from services.common import subjects
 from services.common.clock import utcnow
 from services.common.errors import InvalidArgument, NotFound
 from services.common.identity import Principal
-from services.jobs import domain, protomap, repository
+from services.jobs import domain, outbox, protomap, repository
 from services.jobs.models import Job, JobLog, OutboxEvent
 from services.jobs.states import JobState
 from tests.jobs.conftest import ALL, Env
@@ -150,8 +150,9 @@ async def test_a_state_change_committed_without_its_publish_is_published_by_the_
     async with env.deps.sessions.begin() as session:  # the process dies right after this commit
         row = await session.get(Job, job_id)
         assert row is not None
+        before = outbox.snapshot(row)
         row.status = JobState.RUNNING.value
-        session.add(row)
+        outbox.stage(session, row, before)  # as a use case stages its change
     async with env.deps.sessions.begin() as session:
         staged = (await session.exec(select(OutboxEvent))).all()
         assert [r.msg_id for r in staged] == [f"state:{job_id}:running"]

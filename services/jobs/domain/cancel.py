@@ -7,7 +7,7 @@ import logging
 
 from services.common.clock import utcnow
 from services.common.identity import Principal
-from services.jobs import repository
+from services.jobs import outbox, repository
 from services.jobs.domain import credits, dispatch
 from services.jobs.domain.deps import Deps
 from services.jobs.domain.queries import owned
@@ -24,16 +24,16 @@ async def cancel_job(deps: Deps, *, principal: Principal, job_id: str) -> tuple[
     now = utcnow()
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
-        previous = JobState(job.status)
-        if previous.terminal:
-            return job, False, f"The job had already {_FINISHED[previous]}; nothing was canceled.", 0
-        check_transition(previous, JobState.CANCELED)
+        before = outbox.snapshot(job)
+        if before.status.terminal:
+            return job, False, f"The job had already {_FINISHED[before.status]}; nothing was canceled.", 0
+        check_transition(before.status, JobState.CANCELED)
         job.status = JobState.CANCELED.value
-        job.finished_at = job.updated_at = now
+        job.finished_at = now
         account = await credits.lock_account(session, job.account_id, deps.policy.trial)
         released = await credits.release(session, account, job.id)
         job.reserved_neu = 0
-        session.add(job)
+        outbox.stage(session, job, before)  # its credits released: the canceled event says so
         repository.add_log(
             session=session,
             job_id=job.id,

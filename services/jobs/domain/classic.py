@@ -15,7 +15,7 @@ from services.common.clock import utcnow
 from services.common.errors import DomainError, FailedPrecondition, NotFound, R, Reason
 from services.common.identity import Principal
 from services.jobs import options as encode_options
-from services.jobs import pricing, protomap, repository
+from services.jobs import outbox, pricing, protomap, repository
 from services.jobs.domain import credits, dispatch
 from services.jobs.domain.create import estimate_for
 from services.jobs.domain.deps import Deps
@@ -38,6 +38,7 @@ async def attach_upload(
     """Records that the job's upload arrived: it becomes the job's source."""
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
+        before = outbox.snapshot(job)
         if blob_key != blobkeys.upload_source(job.account_id, str(job.id)):
             # Only the job's own upload: any other key (another account's output, a file) is not found.
             raise NotFound("No such upload.", reason=R.FILE_NOT_FOUND)
@@ -51,7 +52,7 @@ async def attach_upload(
         job.output_filename = output_filename(
             job.source_filename, str(options["resolution"]), str(options["container"])
         )
-        session.add(job)
+        outbox.stage(session, job, before)
         repository.add_log(
             session=session, job_id=job.id, level="INFO", message="Upload received", at=utcnow(), details={"size": size}
         )
@@ -88,8 +89,9 @@ async def probe_job(deps: Deps, *, principal: Principal, job_id: str) -> media_p
     probe = await _probe(deps, job)
     async with deps.sessions.begin() as session:
         stored = await owned(session, principal, job_id)
+        before = outbox.snapshot(stored)
         stored.duration_sec, stored.source_probe = probe.duration_sec, protomap.probe_to_dict(probe)
-        session.add(stored)
+        outbox.stage(session, stored, before)
     await dispatch.announce(deps, stored)
     return probe
 
@@ -129,11 +131,12 @@ async def approve_job(
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
         _created(job)
+        before = outbox.snapshot(job)
         if probe is not None:
             job.duration_sec, job.source_probe = probe.duration_sec, protomap.probe_to_dict(probe)
         _override(job, overrides)
         value = await _reserve(deps, session, job)
-        session.add(job)
+        outbox.stage(session, job, before)
         repository.add_log(
             session=session, job_id=job.id, level="INFO", message="Approved", at=utcnow(), details={"neu": value.total}
         )
@@ -151,9 +154,10 @@ async def confirm_job(deps: Deps, *, principal: Principal, job_id: str, override
     now = utcnow()
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
-        check_transition(JobState(job.status), JobState.QUEUED)
-        job.status, job.queued_at, job.updated_at = JobState.QUEUED.value, now, now
-        session.add(job)
+        before = outbox.snapshot(job)
+        check_transition(before.status, JobState.QUEUED)
+        job.status, job.queued_at = JobState.QUEUED.value, now
+        outbox.stage(session, job, before)  # created -> queued
         repository.add_log(session=session, job_id=job.id, level="INFO", message="Job queued", at=now)
     await dispatch.announce(deps, job)
     await dispatch.schedule(deps, principal.account_id)
@@ -202,10 +206,12 @@ async def delete_job(deps: Deps, *, principal: Principal, job_id: str, hide: boo
     now = utcnow()
     async with deps.sessions.begin() as session:
         job = await owned(session, principal, job_id)
-        job.files_deleted_at = job.files_deleted_at or now
-        if hide:
-            job.deleted_at = now
-        session.add(job)
+        if job.files_deleted_at is None or hide:  # deleting twice changes nothing the second time
+            before = outbox.snapshot(job)
+            job.files_deleted_at = job.files_deleted_at or now
+            if hide:
+                job.deleted_at = now
+            outbox.stage(session, job, before)
         repository.add_log(
             session=session, job_id=job.id, level="INFO", message="Files deleted", at=now, details={"objects": deleted}
         )

@@ -19,7 +19,7 @@ from services.common import blobkeys
 from services.common.clock import utcnow
 from services.common.errors import DomainError
 from services.common.identity import Principal
-from services.jobs import pricing, protomap, repository
+from services.jobs import outbox, pricing, protomap, repository
 from services.jobs.domain import credits, dispatch, idempotency
 from services.jobs.domain.deps import Deps, SourceInfo
 from services.jobs.domain.requests import EXTENSIONS, NewJob, output_filename
@@ -119,8 +119,9 @@ async def _insert(
     job: Job,
     account: CreditAccount | None = None,
 ) -> None:
-    """Writes the job and reserves its credits (402 when they do not suffice, and then nothing is
-    written), in the session. `account`: already locked in this transaction (a bulk create)."""
+    """Writes the job, its created (and queued) events and reserves its credits (402 when they do not
+    suffice, and then nothing is written), in the session. `account`: already locked in this transaction
+    (a bulk create)."""
     value = prepared.estimate
     if value is not None:
         if account is None:
@@ -128,7 +129,7 @@ async def _insert(
         await credits.reserve(session, account, job.id, value.total, new=True)
         job.estimate_neu, job.reserved_neu = value.total, value.total
         job.pricing = pricing.pricing(value, value.total)
-    session.add(job)
+    outbox.stage(session, job, None)  # priced and reserved: its events carry the reservation
     now = utcnow()
     found = prepared.source
     details = {"filename": found.filename, "size": found.size, "duration": found.duration} if found else None

@@ -17,12 +17,7 @@ from datetime import timedelta
 from protos.jobs.v1 import events_pb2
 from services.common import subjects
 from services.common.clock import utcnow
-from services.jobs import (
-    forget,  # noqa: F401 - its listener removes a job's credentials when it ends
-    outbox,
-    protomap,
-    repository,
-)
+from services.jobs import outbox, protomap, repository
 from services.jobs.domain import credits, idempotency
 from services.jobs.domain.deps import Deps
 from services.jobs.models import Job
@@ -42,8 +37,9 @@ async def schedule(deps: Deps, account_id: uuid.UUID) -> int:
             return 0
         claimed = list(await repository.waiting_jobs(session=session, account_id=account_id, limit=free))
         for job in claimed:
+            before = outbox.snapshot(job)
             job.dispatched_at = now
-            session.add(job)
+            outbox.stage(session, job, before)  # a claim moves no status: it stages no event
     await publish(deps, claimed)
     return len(claimed)
 
@@ -73,8 +69,9 @@ async def publish(deps: Deps, jobs: Sequence[Job]) -> None:
             for job_id in sent:
                 stored = await repository.get_job(session=session, job_id=job_id)
                 if stored is not None:
+                    before = outbox.snapshot(stored)
                     stored.published = True
-                    session.add(stored)
+                    outbox.stage(session, stored, before)
 
 
 async def announce(deps: Deps, job: Job) -> None:

@@ -39,26 +39,27 @@ class Output:
 
 
 async def _apply(deps: Deps, job_id: uuid.UUID, target: JobState | None, change: Change) -> None:
-    """Runs `change` on the job in one transaction; publishes the state change after commit.
+    """Runs `change` on the job in one transaction, staging its events there; publishes them after commit.
 
     `change` returns a log message when it changed the job, None when the event was a no-op.
     When the job already is in `target` (a replay after a crash that followed the commit), the
     state change is published again: the stream drops it if the first publish got through.
     """
+    staged = 0
     async with deps.sessions.begin() as session:
         job = await repository.get_job(session=session, job_id=job_id)
         if job is None:
             logger.warning("event for unknown job %s ignored", job_id)
             return
+        before = outbox.snapshot(job)
         message = await change(session, job)
         if message is not None:
-            job.updated_at = datetime.now(job.created_at.tzinfo)
-            session.add(job)
+            staged = outbox.stage(session, job, before)  # the change is complete: its credits are settled
             if target is not None and JobState(job.status) == target and message:
                 repository.add_log(session=session, job_id=job.id, level="INFO", message=message, at=job.updated_at)
     if message is not None:
         await dispatch.announce(deps, job)
-    if outbox.staged_in(session, job.id) or (target is not None and JobState(job.status) == target):
+    if staged or (target is not None and JobState(job.status) == target):
         # A replay after a crash that followed the commit finds the events the sweeper has not sent yet.
         await dispatch.publish_state(deps, job)
     if target is None or JobState(job.status) != target:
