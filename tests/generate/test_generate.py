@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import pickle
 import threading
 import time
 from pathlib import Path
@@ -64,6 +65,7 @@ def test_a_narrated_480p_generation(tmp_path: Path) -> None:
     percents = recorder.progress_values
     assert percents[0] == 0 and percents == sorted(percents) and percents[-1] < 100
     assert [d["stage"] for _, _, d in recorder.logs if d and "stage" in d] == ["planning", "rendering"]
+    assert pickle.loads(pickle.dumps(result)) == result  # it travels from the encode child over a pipe
     generation = result.generation(PROMPT)
     assert generation["seed"] == 3 and generation["planner"] == "builtin" and generation["scenes"][0]["title"]
 

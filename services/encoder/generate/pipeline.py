@@ -185,6 +185,7 @@ def _render(
                     mixer.add(voiced.clip)
                 if voiced.cut:
                     warnings.append(f"Scene {index + 1}'s narration was longer than the scene and was cut.")
+                    reporter.log("WARNING", warnings[-1], {"scene": index + 1})
                 cues = voiced.cues
                 if vtt is not None:
                     vtt.write(cues)
