@@ -11,7 +11,12 @@ import pytest
 from services.encoder.generate import BuiltinPlanner, GenerationRequest, Storyboard
 from services.encoder.generate.builtin import headline, split_prompt
 from services.encoder.generate.request import frame_size
-from services.encoder.generate.storyboard import WORDS_PER_SECOND, Subject, scene_frames, trim_narration
+from services.encoder.generate.storyboard import (
+    FASTEST_WORDS_PER_SECOND,
+    Subject,
+    scene_frames,
+    trim_narration,
+)
 
 SUNSET = "A beautiful sunset over the mountains with three birds. As night falls, the stars come out."
 
@@ -67,7 +72,7 @@ def test_scenes_split_the_prompt_and_fill_the_duration() -> None:
     assert "stars come out" in said
     assert story.title == "Beautiful Sunset over the Mountains"
     for scene in story.scenes:
-        assert len(scene.narration.split()) <= max(3, int((scene.duration - 0.6) * WORDS_PER_SECOND)) + 1
+        assert len(scene.narration.split()) <= max(3, int((scene.duration - 0.6) * FASTEST_WORDS_PER_SECOND))
 
 
 def test_long_videos_have_many_scenes_none_longer_than_a_minute() -> None:
@@ -112,6 +117,10 @@ def test_trimmed_narration_fits_its_scene() -> None:
     scene = story.scenes[0].model_copy(update={"narration": long_text})
     trimmed = trim_narration(story.model_copy(update={"scenes": (scene,)}))
     assert trimmed.scenes[0].narration.endswith("…") and len(trimmed.scenes[0].narration.split()) < 12
+    clauses = "The sun sets over the hills, the birds fly home, and the stars come out one by one tonight."
+    scene = story.scenes[0].model_copy(update={"narration": clauses})
+    trimmed = trim_narration(story.model_copy(update={"scenes": (scene,)}))
+    assert trimmed.scenes[0].narration == "The sun sets over the hills, the birds fly home…"
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ MAX_SCENE_SECONDS = 60.0
 _SPLITS = 5  # at most this many extra scenes come from splitting: 300 s / 60 s
 MIN_SCENE = 1.0  # seconds: shorter scenes flicker past before their title can be read
 WORDS_PER_SECOND = 2.6  # narration a scene can speak at eSpeak's calm rate (about 160 words a minute)
+FASTEST_WORDS_PER_SECOND = 3.3  # about 200 words a minute: brisk, still easy to follow
 
 
 class Palette(BaseModel):
@@ -106,12 +107,20 @@ class Storyboard(BaseModel):
 
 
 def trim_narration(storyboard: Storyboard) -> Storyboard:
-    """Narration cut to what each scene can say at a calm pace (a planner may write more than fits)."""
+    """Narration cut to what each scene can say, spoken briskly (a planner may write more than fits;
+    the narrator speeds up to this pace before it cuts). Whole clauses go first, then words."""
     scenes = []
     for scene in storyboard.scenes:
-        budget = max(3, int((scene.duration - 0.6) * WORDS_PER_SECOND))
+        budget = max(3, int((scene.duration - 0.6) * FASTEST_WORDS_PER_SECOND))
         words = scene.narration.split()
-        text = scene.narration if len(words) <= budget else " ".join(words[:budget]).rstrip(",;:") + "…"
+        text = scene.narration
+        if len(words) > budget:
+            kept = words[:budget]
+            ends = [i for i, w in enumerate(kept) if w[-1] in ",;:.!?"]
+            if ends and ends[-1] + 1 >= budget // 2:  # a clause boundary keeps most of it: end there
+                text = " ".join(kept[: ends[-1] + 1]).rstrip(",;:") + ("" if kept[ends[-1]][-1] in ".!?" else "…")
+            else:
+                text = " ".join(kept).rstrip(",;:") + "…"
         scenes.append(scene.model_copy(update={"narration": text}))
     return storyboard.model_copy(update={"scenes": tuple(scenes)})
 
